@@ -1,0 +1,132 @@
+"""MEDLINE tagged text (PubMed's "Save as PubMed format", .nbib) → ParsedStudy.
+
+Each line is a tag padded to four characters, "- ", and a value; values wrap onto
+continuation lines indented with spaces. Records are separated by blank lines and
+begin with "PMID- ".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import fields
+from .decoding import decode
+from .record import Parsed, ParsedStudy, ParseError, Problem
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}-(?: (.*))?$")
+_LABEL = re.compile(r"(?:^|(?<=[.?!] ))([A-Z][A-Z0-9 ,&/\-]{2,60}): ")
+
+Tags = list[tuple[str, str]]
+
+
+def parse(path: Path, data: bytes) -> Iterator[Parsed]:
+    """Yield one ParsedStudy per record, or a Problem for a record without a title or a stray line."""
+    name = str(path)
+    records, problems = _split(name, decode(name, data))
+    if not records:
+        first = problems[0].got if problems else "no tagged lines"
+        raise ParseError(Problem(name, None, None, "MEDLINE records starting with 'PMID- '", first))
+    yield from problems
+    for line, tags in records:
+        yield _study(name, line, tags)
+
+
+def _split(name: str, text: str) -> tuple[list[tuple[int, Tags]], list[Problem]]:
+    """Group lines into records of (tag, value), joining continuation lines to their tag."""
+    records: list[tuple[int, Tags]] = []
+    problems: list[Problem] = []
+    current: Tags = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip()
+        if not line.strip():
+            current = []
+            continue
+        match = _TAG.match(line)
+        if match and not raw[:1].isspace():
+            tag, value = match.group(1), (match.group(2) or "").strip()
+            if not current or tag == "PMID" and any(t == "PMID" for t, _ in current):
+                current = []
+                records.append((number, current))
+            current.append((tag, value))
+        elif raw[:1].isspace() and current:
+            tag, value = current[-1]
+            current[-1] = (tag, f"{value} {line.strip()}".strip())
+        else:
+            problems.append(Problem(name, number, None, "a 'TAG - value' line", repr(line[:60])))
+    return records, problems
+
+
+def _values(tags: Tags, *wanted: str) -> list[str]:
+    return [value for tag, value in tags if tag in wanted and value]
+
+
+def _first(tags: Tags, *wanted: str) -> str | None:
+    for tag in wanted:  # in order of preference, not of appearance
+        if values := _values(tags, tag):
+            return values[0]
+    return None
+
+
+def _authors(tags: Tags) -> tuple[str, ...]:
+    """AU lines already read 'Berman RM'; FAU ('Berman, Robert M') only when a record has no AU."""
+    person_tag = "AU" if any(tag == "AU" for tag, _ in tags) else "FAU"
+    names = []
+    for tag, value in tags:
+        if tag == person_tag:
+            names.append(fields.person(value))
+        elif tag == "CN":
+            names.append(fields.clean(value))
+    return tuple(name for name in names if name)
+
+
+def _tagged_id(values: list[str], kind: str) -> str | None:
+    """'10.1000/xyz [doi]' → '10.1000/xyz' for kind 'doi'."""
+    suffix = f"[{kind}]"
+    for value in values:
+        if value.endswith(suffix):
+            return value[: -len(suffix)].strip()
+    return None
+
+
+def split_abstract(text: str) -> tuple[tuple[str, str], ...]:
+    """'BACKGROUND: a. METHODS: b.' → (('BACKGROUND', 'a.'), ('METHODS', 'b.')); () when unlabeled."""
+    matches = list(_LABEL.finditer(text))
+    if not matches or matches[0].start() != 0:
+        return ()
+    sections = []
+    for match, following in zip(matches, [*matches[1:], None]):
+        end = following.start() if following else len(text)
+        sections.append((match.group(1).strip(), text[match.end() : end].strip()))
+    return tuple(sections)
+
+
+def _study(name: str, line: int, tags: Tags) -> Parsed:
+    pmid = _first(tags, "PMID")
+    title = _first(tags, "TI", "BTI")
+    if title and title.endswith(".") and not title.endswith(".."):
+        title = title[:-1].rstrip()  # PubMed adds the final period
+    if not title:
+        return Problem(name, line, "TI", "a title", f"nothing (PMID {pmid})" if pmid else "nothing")
+    abstract = fields.clean(_first(tags, "AB")) or ""
+    mesh = [value.lstrip("*").split("/")[0] for value in _values(tags, "MH")]
+    ids = _values(tags, "LID", "AID")
+    return ParsedStudy(
+        title=title,
+        authors=_authors(tags),
+        journal=_first(tags, "JT", "TA"),
+        year=fields.year(_first(tags, "DP")),
+        volume=_first(tags, "VI"),
+        issue=_first(tags, "IP"),
+        pages=fields.pages(_first(tags, "PG")),
+        doi=fields.doi(_tagged_id(ids, "doi")),
+        pmid=pmid,
+        pmcid=_first(tags, "PMC"),
+        abstract=abstract,
+        abstract_sections=split_abstract(abstract),
+        keywords=fields.unique(mesh + _values(tags, "OT")),
+        publication_types=fields.unique(_values(tags, "PT")),
+        language=_first(tags, "LA"),
+        line=line,
+    )

@@ -1,0 +1,66 @@
+"""Plain text → ParsedArticle.
+
+Pasted articles usually start with their title on the first line and often carry
+a "Source: https://…" line; both are lifted out as metadata. Hard-wrapped lines
+are joined, and blank lines separate paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import fields
+from .decoding import decode
+from .record import Parsed, ParsedArticle, Problem
+
+MAX_TITLE = 200
+_URL_LINE = re.compile(r"^\s*(?:source|url)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_BARE_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
+_HEADER_LINE = re.compile(r"^\s*(author|by|date|published)\s*:\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def parse(path: Path, data: bytes) -> Iterator[Parsed]:
+    """Yield one ParsedArticle, or a Problem when the first line is too long to be a title."""
+    name = str(path)
+    lines = decode(name, data).split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip())  # decode refuses blank files
+    title = fields.clean(lines[first]) or ""
+    if len(title) > MAX_TITLE:
+        got = f"a line of {len(title)} characters"
+        yield Problem(name, first + 1, "title", f"a first line short enough to be the title (≤ {MAX_TITLE} characters)", got)
+        return
+    url = author = date = None
+    kept: list[str] = []
+    in_header = True  # author/date lines count only right under the title
+    for line in lines[first + 1 :]:
+        if (match := _URL_LINE.match(line)) and not url:
+            url = match.group(1)
+            continue
+        if in_header and (match := _HEADER_LINE.match(line)):
+            key, value = match.group(1).lower(), match.group(2)
+            if key in ("author", "by"):
+                author = author or value
+            else:
+                date = date or value
+            continue
+        if line.strip():
+            in_header = False
+        kept.append(line)
+    body = [fields.clean(block) for block in _PARAGRAPH_BREAK.split("\n".join(kept))]
+    text = "\n\n".join([title, *filter(None, body)])
+    yield ParsedArticle(title=title, url=url, author=author, date=date, text=text, links=bare_links(text))
+
+
+def bare_links(text: str, known: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[str, str], ...]:
+    """URLs written out in running text, as (url, url) pairs, after the `known` links."""
+    links = dict.fromkeys(known)
+    hrefs = {href for _, href in known}
+    for match in _BARE_URL.finditer(text):
+        href = match.group(0).rstrip(".,;:")
+        if href not in hrefs:
+            hrefs.add(href)
+            links[(href, href)] = None
+    return tuple(links)

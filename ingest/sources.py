@@ -1,0 +1,172 @@
+"""Input files → the parser for their format: a registry keyed by format name.
+
+`kapkb ingest` calls `iter_files` on its arguments, `read_bytes` on each path,
+`detect_format` unless `--format` was given, and then `parse(fmt, path, data)`.
+Detection looks at the content first, because exports are often misnamed
+(PubMed's "PubMed format" download is MEDLINE text in a .txt file), and falls
+back to the extension.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ingest.parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ris, text
+from ingest.parsers.decoding import check_bytes
+from ingest.parsers.record import ParseError, Problem
+
+MAX_BYTES = 20 * 1024 * 1024
+STDIN = "-"
+
+# Every module has parse(path: Path, data: bytes) -> Iterator[record | Problem].
+FORMATS: dict[str, ModuleType] = {
+    "curated": curated,
+    "pubmed-xml": pubmed,
+    "medline": medline,
+    "ris": ris,
+    "bibtex": bibtex,
+    "ctgov-json": ctgov,
+    "html": html,
+    "text": text,
+    "markdown": markdown,
+}
+KNOWN_FORMATS = tuple(FORMATS)  # the names `--format` accepts
+
+EXTENSIONS = {
+    ".xml": "pubmed-xml",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".ris": "ris",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".json": "ctgov-json",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".yaml": "curated",
+    ".yml": "curated",
+}
+
+_HEAD = 8192  # detection reads no further than this
+_PROLOG = re.compile(r"^(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_DOCTYPE = re.compile(r"<!DOCTYPE\s+([A-Za-z_][\w:.-]*)", re.IGNORECASE)
+_ROOT = re.compile(r"<([A-Za-z_][\w:.-]*)")
+_PUBMED_ROOTS = {"PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"}
+_HTML_START = re.compile(r"<(?:html|head|body)\b|<!doctype\s+html", re.IGNORECASE)
+_CTGOV_KEYS = re.compile(r'"(?:protocolSection|studies)"\s*:')
+_BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
+
+
+def read_bytes(location: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a file (or stdin for "-"), refusing files over `max_bytes` before reading them."""
+    name, path = str(location), Path(location)
+    if name == STDIN:
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        try:
+            if path.is_dir():
+                raise ParseError(Problem(name, None, None, "a file", "a directory"))
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ParseError(Problem(name, None, None, f"at most {_mib(max_bytes)}", f"{_mib(size)} (not read)"))
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ParseError(Problem(name, None, None, "a readable file", "no such file")) from None
+        except OSError as err:
+            raise ParseError(Problem(name, None, None, "a readable file", err.strerror or str(err))) from None
+    check_size(name, data, max_bytes)
+    return data
+
+
+def check_size(location: str | Path, data: bytes, max_bytes: int = MAX_BYTES) -> None:
+    """Raise ParseError for more than `max_bytes` (the limit holds for stdin and in-memory data too)."""
+    if len(data) > max_bytes:
+        got = f"more than {_mib(max_bytes)}" if str(location) == STDIN else _mib(len(data))
+        raise ParseError(Problem(str(location), None, None, f"at most {_mib(max_bytes)}", f"{got} (not parsed)"))
+
+
+def parse(fmt: str, path: Path, data: bytes, max_bytes: int = MAX_BYTES) -> Iterator[Any]:
+    """Run the parser registered for `fmt`; ParseError for an unknown format or oversized data."""
+    check_size(path, data, max_bytes)
+    module = FORMATS.get(fmt)
+    if module is None:
+        raise ParseError(Problem(str(path), None, None, f"a known format ({', '.join(KNOWN_FORMATS)})", repr(fmt)))
+    return module.parse(path, data)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def detect_format(path: Path, data: bytes) -> str:
+    """The format name for `data`: from its content, else from the extension of `path`."""
+    name = str(path)
+    check_bytes(name, data)  # empty and binary files get their own message, not "unknown format"
+    head = data[:_HEAD].decode("utf-8", errors="replace").lstrip("\ufeff")
+    suffix = path.suffix.lower()
+    found = _by_content(head)
+    if found:
+        return found
+    if suffix in (".yaml", ".yml"):  # YAML may open with '---', which would read as front matter
+        return "curated"
+    if head.startswith("---\n") or _MD_HEADING.match(head.lstrip()):
+        return "markdown"
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    raise ParseError(
+        Problem(name, None, None, f"a known format ({', '.join(KNOWN_FORMATS)})", "content and extension that match none")
+    )
+
+
+def _by_content(head: str) -> str | None:
+    stripped = head.lstrip()
+    first_line = stripped.split("\n", 1)[0]
+    if stripped.startswith("<"):
+        after_prolog = head[_PROLOG.match(head).end() :]  # type: ignore[union-attr]
+        doctype = _DOCTYPE.match(after_prolog)
+        root = doctype or _ROOT.match(after_prolog)
+        tag = root.group(1) if root else ""
+        if tag in _PUBMED_ROOTS:
+            return "pubmed-xml"
+        if tag.lower() == "html" or _HTML_START.search(head):
+            return "html"
+    if first_line.startswith("PMID-"):
+        return "medline"
+    if first_line.startswith("TY  - "):
+        return "ris"
+    if stripped.startswith(("{", "[")) and _CTGOV_KEYS.search(head):
+        return "ctgov-json"
+    if _BIBTEX_ENTRY.search(head) and not head.startswith("---"):
+        return "bibtex"
+    return None
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
+    """Each input file as a path string: folders expanded recursively in sorted order, hidden entries skipped.
+
+    "-" (stdin) is passed through. Paths that do not exist are yielded as given,
+    so that reading them reports the problem against the name the user typed.
+    """
+    for item in paths:
+        path = Path(item)
+        if str(item) == STDIN:
+            yield STDIN
+        elif path.is_dir():
+            found = []
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                found.extend(Path(folder, f) for f in files if not f.startswith("."))
+            yield from (str(p) for p in sorted(found, key=lambda p: p.relative_to(path).parts))
+        else:
+            yield str(item)

@@ -1,0 +1,273 @@
+"""The `kapkb` command: the composition root, the one place that wires kb, ingest and webapp together.
+
+Exit status: 0 success, 1 partial failure (some inputs rejected, the rest stored),
+2 usage or fatal error. `--json` prints one JSON document on stdout; progress and
+logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb.config import Settings
+from kb.errors import KBError
+
+
+class KBCommandError(click.ClickException):
+    exit_code = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _emit(data: object, as_json: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(text)
+
+
+def _guard(fn):
+    """KBError → a clear one-line message and exit 2, never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except KBError as e:
+            raise KBCommandError(e.message) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", type=click.Path(path_type=Path), envvar="KAPKB_DATA", help="Data directory (default ./var).")
+@click.version_option(package_name="kapkb")
+@click.pass_context
+def cli(ctx: click.Context, data: Path | None) -> None:
+    """kapkb: an evidence knowledge base for ketamine-assisted psychotherapy."""
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = Settings.from_env(data=data)
+
+
+def _open_kb(ctx: click.Context):
+    from kb.reader import KB
+
+    return KB(_settings(ctx))
+
+
+def initialize(settings: Settings) -> dict:
+    """Load the ontology and the bundled corpus; idempotent (unchanged sources are no-ops)."""
+    from importlib.resources import files
+
+    from ingest.pipeline import ingest_paths
+    from kb.writer import Writer
+
+    corpus = files("kb.corpus")
+    paths = sorted(str(p) for p in corpus.iterdir() if p.name.endswith(".yaml"))
+    with Writer(settings) as w:
+        onto = w.load_ontology()
+        report = ingest_paths(w, paths, fmt="curated")
+    return {"ontology": onto.status, **report.as_json(), "_report": report}
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.pass_context
+@_guard
+def init(ctx: click.Context, as_json: bool) -> None:
+    """Create the data directory and load the ontology and the bundled curated corpus (idempotent)."""
+    result = initialize(_settings(ctx))
+    report = result.pop("_report")
+    for s in report.sources:
+        if s.status == "rejected" or s.problems:
+            click.echo(f"rejected: {s.error or '; '.join(s.problems)}", err=True)
+    _emit(
+        result,
+        as_json,
+        f"ontology {result['ontology']}; corpus: {result['stored']} stored, "
+        f"{result['unchanged']} unchanged, {result['rejected']} rejected ({_settings(ctx).data})",
+    )
+    ctx.exit(1 if report.partial else 0)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["curated", "pubmed-xml", "medline", "ris", "bibtex", "ctgov-json", "html", "text", "markdown"]),
+    help="Force a format instead of detecting it from content and extension.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (no progress bar).")
+@click.pass_context
+@_guard
+def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
+    """Ingest files, folders (recursively) or - (stdin)."""
+    from tqdm import tqdm
+
+    from ingest import sources
+    from ingest.pipeline import ingest_paths
+    from kb.writer import Writer
+
+    settings = _settings(ctx)
+    files = list(sources.iter_files(paths))
+    show_bar = not as_json and sys.stderr.isatty()
+    bar = tqdm(total=len(files), unit="source", disable=not show_bar, file=sys.stderr)
+
+    def progress(entry) -> None:
+        bar.update(1)
+        if not as_json:
+            line = f"{entry.status:9} {entry.source}"
+            if entry.status == "rejected":
+                line += f"\n          {entry.error}"
+            elif entry.records:
+                line += f"  ({entry.records} record{'s' if entry.records != 1 else ''}, {entry.triples} triples)"
+            for p in entry.problems:
+                line += f"\n          skipped: {p}"
+            tqdm.write(line, file=sys.stderr) if show_bar else click.echo(line, err=True)
+
+    with Writer(settings) as w:
+        w.load_ontology()
+        report = ingest_paths(w, files, fmt=fmt, on_progress=progress)
+    bar.close()
+    doc = report.as_json()
+    _emit(doc, as_json, f"{doc['stored']} stored, {doc['unchanged']} unchanged, {doc['rejected']} rejected")
+    ctx.exit(1 if report.partial else 0)
+
+
+@cli.command("sources")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def sources_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List ingested sources."""
+    kb = _open_kb(ctx)
+    rows = kb.store.select(
+        """PREFIX kap: <https://w3id.org/kapkb/ontology#>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?src ?location ?format ?when (COUNT(DISTINCT ?r) AS ?records) WHERE {
+          GRAPH ?src { ?src a kap:Source ; kap:location ?location ; kap:format ?format ; prov:generatedAtTime ?when .
+                       OPTIONAL { ?r prov:wasDerivedFrom ?src } }
+        } GROUP BY ?src ?location ?format ?when ORDER BY ?location"""
+    )
+    out = [
+        {"id": kb.res.kind_and_id(r["src"])[1], "location": r["location"], "format": r["format"],
+         "records": r["records"], "ingested": r["when"]}
+        for r in rows
+    ]  # fmt: skip
+    _emit(out, as_json, "\n".join(f"{s['id']:40} {s['format']:11} {s['records']:>5}  {s['location']}" for s in out))
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def remove(ctx: click.Context, source: str, as_json: bool) -> None:
+    """Drop one source's named graph and its index entries (SOURCE is an id from `kapkb sources` or the path ingested)."""
+    from ingest.pipeline import source_id
+    from kb.writer import Writer
+
+    sid = source if "/" not in source and "." not in source else source_id(source)
+    with Writer(_settings(ctx)) as w:
+        w.remove_source(sid)
+    _emit({"removed": sid}, as_json, f"removed {sid}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts: studies, articles, claims, findings, concepts, triples, sources."""
+    kb = _open_kb(ctx)
+    counts = {"version": kb.version, **kb.stats()}
+    _emit(counts, as_json, "\n".join(f"{k:10} {v}" for k, v in counts.items()))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def validate(ctx: click.Context, as_json: bool) -> None:
+    """SHACL-validate the whole KB against ontology/shapes.ttl; exit 1 with a report when it does not conform."""
+    from kb.validate import validate_kb
+
+    result = validate_kb(_open_kb(ctx))
+    _emit(result.as_json(), as_json, result.text())
+    ctx.exit(0 if result.conforms else 1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def reindex(ctx: click.Context, as_json: bool) -> None:
+    """Rebuild the search index from the RDF store."""
+    from kb.writer import Writer
+
+    with Writer(_settings(ctx)) as w:
+        n = w.reindex()
+    _emit({"indexed": n}, as_json, f"indexed {n} records")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file.")
+@click.option(
+    "--format", "fmt", default="json", show_default=True,
+    type=click.Choice(["json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld"]),
+    help="Result format: json/xml/csv/tsv for SELECT and ASK, turtle/ntriples/jsonld for CONSTRUCT and DESCRIBE.",
+)  # fmt: skip
+@click.pass_context
+@_guard
+def sparql(ctx: click.Context, query: str | None, file, fmt: str) -> None:
+    """Run a read-only SPARQL query against the KB."""
+    from kb import sparql as sparql_mod
+
+    if bool(query) == bool(file):
+        raise click.UsageError("give a QUERY or --file F (one of them)")
+    text = query or file.read()
+    graph_fmt = fmt if fmt in ("turtle", "ntriples", "jsonld") else "turtle"
+    result_fmt = fmt if fmt in ("json", "xml", "csv", "tsv") else "json"
+    _, body = sparql_mod.run(_open_kb(ctx).store, text, result_fmt, graph_fmt)
+    sys.stdout.buffer.write(body)
+    if not body.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Gunicorn workers (default from webapp/gunicorn.conf.py).")
+@click.pass_context
+@_guard
+def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+    """Run the web app under gunicorn; initializes an empty data directory first."""
+    import os
+    from importlib.resources import files
+
+    from kb import versions
+
+    settings = _settings(ctx)
+    if versions.current_dir(settings.data) is None:
+        click.echo(f"initializing {settings.data} …", err=True)
+        initialize(settings)
+    conf = str(files("webapp") / "gunicorn.conf.py")
+    argv = ["gunicorn", "-c", conf, "-b", f"{host}:{port}"]
+    if workers:
+        argv += ["-w", str(workers)]
+    argv.append("webapp:create_app()")
+    env = dict(os.environ, KAPKB_DATA=str(settings.data.resolve()))
+    os.execvpe(sys.executable, [sys.executable, "-m", *argv], env)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    cli(obj={})

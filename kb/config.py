@@ -1,0 +1,63 @@
+"""Settings: each declared once with its default and help, read from `KAPKB_*` environment variables.
+
+Datasette's `SETTINGS` pattern: `tests/test_docs.py` fails when a setting is not
+documented in the README, so code and docs cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path = Path("var")
+    base: str = "http://127.0.0.1:8000"
+    sparql_endpoint: str = ""
+    sparql_update_endpoint: str = ""
+    sparql_timeout: float = 10.0
+    sparql_max_rows: int = 10_000
+    max_query_chars: int = 2_000
+    max_page_size: int = 100
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `KAPKB_<NAME>` variables, then explicit overrides (CLI flags, tests)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"KAPKB_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.type, raw)
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.sparql_endpoint)
+
+
+HELP = {
+    "data": "Data directory holding the published KB versions (store + index).",
+    "base": "Base IRI of resources (`{base}/id/study/{id}`); set it to the public URL the app is served at.",
+    "sparql_endpoint": "SPARQL 1.1 query endpoint of a remote store; empty means the embedded Oxigraph store.",
+    "sparql_update_endpoint": "SPARQL 1.1 update endpoint of the remote store (defaults to the query endpoint).",
+    "sparql_timeout": "Seconds a SPARQL query from the web may run before it is cancelled (503).",
+    "sparql_max_rows": "Most rows a SPARQL SELECT from the web returns; the cap is stated in the response.",
+    "max_query_chars": "Longest search or SPARQL query accepted, in characters.",
+    "max_page_size": "Largest `limit` a search request may ask for.",
+}
+
+
+def _coerce(type_name: Any, raw: str) -> Any:
+    name = type_name if isinstance(type_name, str) else type_name.__name__
+    if name == "Path":
+        return Path(raw)
+    if name == "float":
+        return float(raw)
+    if name == "int":
+        return int(raw)
+    return raw

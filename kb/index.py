@@ -1,0 +1,204 @@
+"""The Whoosh full-text index: a projection of the store, rebuildable from it at any time.
+
+One document per study or article, keyed by its IRI. Concept fields hold the slugs of
+each concept and all its ancestors, so a search for "depression" finds studies tagged
+with treatment-resistant depression. The full record is stored as JSON so a result
+page needs no store round-trip. This is the only module that imports whoosh.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, SchemaClass
+from whoosh.filedb.filestore import RamStorage
+
+from kb.model import Article, Study
+from kb.namespaces import SCHEMES, Resources, slug_of
+from kb.vocab import Vocabulary
+
+# concept fields of a study record, by scheme
+STUDY_CONCEPT_FIELDS = {
+    "condition": "conditions",
+    "route": "routes",
+    "therapy": "therapies",
+    "outcome": "outcomes",
+    "instrument": "instruments",
+    "adverse_effect": "adverse_effects",
+    "drug": "drugs",
+    "timing": "timing",
+}
+
+
+class KBSchema(SchemaClass):
+    iri = ID(stored=True, unique=True)
+    kind = ID(stored=True)
+    source = ID(stored=True)
+    title = TEXT(analyzer=StemmingAnalyzer(), field_boost=3.0)
+    authors = TEXT()
+    body = TEXT(analyzer=StemmingAnalyzer())
+    condition = KEYWORD(commas=True)
+    route = KEYWORD(commas=True)
+    therapy = KEYWORD(commas=True)
+    outcome = KEYWORD(commas=True)
+    instrument = KEYWORD(commas=True)
+    adverse_effect = KEYWORD(commas=True)
+    design = KEYWORD(commas=True)
+    evidence_level = KEYWORD(commas=True)
+    drug = KEYWORD(commas=True)
+    timing = KEYWORD(commas=True)
+    dose_band = KEYWORD(commas=True)
+    sessions_band = KEYWORD(commas=True)
+    followup_band = KEYWORD(commas=True)
+    n_band = KEYWORD(commas=True)
+    year = NUMERIC(stored=True, sortable=True)
+    n = NUMERIC(sortable=True)
+    rank = NUMERIC(sortable=True)
+    record = STORED()
+
+
+FACET_FIELDS = (*SCHEMES, "dose_band", "sessions_band", "followup_band", "n_band")
+
+
+def open_index(path: Path | None, create: bool = False):
+    """Open (or create) the index in `path`; `None` gives an in-memory index for tests."""
+    if path is None:
+        return RamStorage().create_index(KBSchema())
+    if create or not whoosh_index.exists_in(str(path)):
+        path.mkdir(parents=True, exist_ok=True)
+        return whoosh_index.create_in(str(path), KBSchema())
+    return whoosh_index.open_dir(str(path))
+
+
+def study_document(s: Study, source: str, vocab: Vocabulary, res: Resources) -> dict:
+    doc = {
+        "iri": res.study(s.id),
+        "kind": "study",
+        "source": source,
+        "title": s.title,
+        "authors": " ".join(s.authors),
+        "body": "\n".join(
+            filter(
+                None,
+                [
+                    s.abstract,
+                    s.summary,
+                    s.journal,
+                    s.comparator,
+                    s.dose,
+                    s.sessions,
+                    s.timing_note,
+                    *s.keywords,
+                    *(f.text for f in s.findings),
+                    *_labels(vocab, s.conditions, s.routes, s.therapies, s.outcomes, s.instruments, s.adverse_effects),
+                ],
+            )
+        ),
+        "design": _slugs(vocab, [s.design] if s.design else []),
+        "evidence_level": _slugs(vocab, [s.evidence_level] if s.evidence_level else []),
+        "dose_band": ",".join(sorted({dose_band(d) for d in s.dose_mg_per_kg})),
+        "sessions_band": sessions_band(s.ketamine_sessions),
+        "followup_band": followup_band(s.followup_weeks),
+        "n_band": n_band(s.n),
+        "rank": vocab.rank(s.evidence_level),
+        "record": json.dumps({"kind": "study", **asdict(s)}, ensure_ascii=False),
+    }
+    for scheme, attr in STUDY_CONCEPT_FIELDS.items():
+        doc[scheme] = _slugs(vocab, getattr(s, attr))
+    if s.year is not None:
+        doc["year"] = s.year
+    if s.n is not None:
+        doc["n"] = s.n
+    return {k: v for k, v in doc.items() if v not in ("", None)}
+
+
+def article_document(a: Article, source: str, vocab: Vocabulary, res: Resources) -> dict:
+    by_scheme: dict[str, list[str]] = {}
+    for iri in a.concepts:
+        if iri in vocab:
+            by_scheme.setdefault(vocab[iri].scheme, []).append(iri)
+    doc = {
+        "iri": res.article(a.id),
+        "kind": "article",
+        "source": source,
+        "title": a.title,
+        "authors": a.author or "",
+        "body": "\n".join([a.publisher or "", *(c.text for c in a.claims)]),
+        "design": _slugs(vocab, [a.source_type] if a.source_type else []),
+        "evidence_level": _slugs(vocab, [a.evidence_level] if a.evidence_level else []),
+        "rank": vocab.rank(a.evidence_level),
+        "record": json.dumps({"kind": "article", **asdict(a)}, ensure_ascii=False),
+    }
+    for scheme, iris in by_scheme.items():
+        if scheme in STUDY_CONCEPT_FIELDS:
+            doc[scheme] = _slugs(vocab, iris)
+    return {k: v for k, v in doc.items() if v not in ("", None)}
+
+
+def documents(records: Iterable[Study | Article], source: str, vocab: Vocabulary, res: Resources) -> list[dict]:
+    return [
+        study_document(r, source, vocab, res) if isinstance(r, Study) else article_document(r, source, vocab, res)
+        for r in records
+    ]
+
+
+def _slugs(vocab: Vocabulary, iris: Iterable[str]) -> str:
+    return ",".join(slug_of(i) for i in vocab.with_ancestors(list(iris)))
+
+
+def _labels(vocab: Vocabulary, *groups: Iterable[str]) -> list[str]:
+    return [vocab.label(i) for group in groups for i in group]
+
+
+# Protocol facets: bands a clinician thinks in, defined once here.
+def dose_band(mg_per_kg: float) -> str:
+    if mg_per_kg < 0.5:
+        return "below 0.5 mg/kg"
+    if mg_per_kg <= 0.5:
+        return "0.5 mg/kg"
+    if mg_per_kg <= 1.0:
+        return "0.51-1.0 mg/kg"
+    return "above 1.0 mg/kg"
+
+
+def sessions_band(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n <= 1:
+        return "1 session"
+    if n <= 3:
+        return "2-3 sessions"
+    if n <= 6:
+        return "4-6 sessions"
+    return "7+ sessions"
+
+
+def followup_band(weeks: float | None) -> str:
+    if weeks is None:
+        return ""
+    if weeks <= 4:
+        return "up to 4 weeks"
+    if weeks <= 12:
+        return "5-12 weeks"
+    if weeks <= 26:
+        return "13-26 weeks"
+    return "over 26 weeks"
+
+
+def n_band(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n < 20:
+        return "under 20"
+    if n < 50:
+        return "20-49"
+    if n < 100:
+        return "50-99"
+    if n < 500:
+        return "100-499"
+    return "500+"

@@ -1,0 +1,138 @@
+"""The records that ingest hands to the knowledge base: the contract between `ingest/` and `kb/`.
+
+Concept-valued fields hold concept IRIs (strings), never free text: the curated
+loader and the extractors resolve labels through `kb.vocab` before a record is
+built, so an unknown term fails at the edge, naming its file and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a fact came from: the exact quote, its place in the source, and who produced it."""
+
+    quote: str = ""
+    start: int | None = None  # character offsets into the source text
+    end: int | None = None
+    section: str | None = None  # e.g. "abstract/RESULTS", "key_results[1]"
+    agent: str = "curator"  # "curator" or "kapkb-extract/<version>"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One outcome of one study."""
+
+    text: str  # one line, in our own words or the source's sentence
+    outcome: str | None = None  # concept IRI (outcome scheme)
+    instrument: str | None = None  # concept IRI (instrument scheme)
+    value: float | None = None
+    unit: str | None = None  # "%", "points", "g", "d", "OR", ...
+    comparison: str | None = None  # "vs 10.7% with midazolam"
+    timepoint: str | None = None  # "24 h", "week 4", "6 months"
+    direction: str | None = None  # "benefit", "no difference", "harm", "mixed"
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A research publication, trial registration or review, with its PICO facts."""
+
+    id: str  # slug, stable: becomes {base}/id/study/{id}
+    title: str
+    authors: tuple[str, ...] = ()
+    journal: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None  # lowercase, no resolver prefix
+    pmid: str | None = None
+    pmcid: str | None = None
+    nct: str | None = None
+    url: str | None = None
+    abstract: str | None = None
+    summary: str | None = None
+    design: str | None = None  # concept IRI
+    evidence_level: str | None = None  # concept IRI
+    n: int | None = None
+    n_studies: int | None = None
+    drugs: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    therapies: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    adverse_effects: tuple[str, ...] = ()
+    timing: tuple[str, ...] = ()  # concept IRIs (timing scheme)
+    dose: str | None = None
+    dose_mg_per_kg: tuple[float, ...] = ()  # every per-kg dose given, for the dose facet
+    sessions: str | None = None
+    ketamine_sessions: int | None = None
+    timing_note: str | None = None
+    comparator: str | None = None
+    followup_weeks: float | None = None
+    status: str | None = None  # trial registrations: "COMPLETED", "RECRUITING", ...
+    phase: str | None = None
+    keywords: tuple[str, ...] = ()  # MeSH headings and author keywords, as given
+    publication_types: tuple[str, ...] = ()
+    results_publications: tuple[str, ...] = ()  # DOIs/PMIDs a registration lists as its results
+    findings: tuple[Finding, ...] = ()
+    evidence_urls: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a claim says about the research it points to; any part may be missing."""
+
+    doi: str | None = None
+    pmid: str | None = None
+    authors: tuple[str, ...] = ()  # family names
+    year: int | None = None
+    journal: str | None = None
+    text: str = ""  # the mention as written
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of an article that states an effect or a figure, or points to research."""
+
+    text: str
+    concepts: tuple[str, ...] = ()  # concept IRIs
+    citation: Citation | None = None
+    cites: str | None = None  # study id when resolved
+    unresolved_reason: str | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A non-study source: clinic page, news, essay."""
+
+    id: str
+    title: str
+    url: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+    date: str | None = None  # ISO 8601 as given
+    source_type: str | None = None  # concept IRI (design scheme, e.g. clinic-article)
+    evidence_level: str | None = None
+    text: str = ""
+    concepts: tuple[str, ...] = ()  # concept IRIs mentioned (outside negated scope)
+    claims: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input document; becomes one named graph holding its records."""
+
+    id: str  # slug, stable for the same input location
+    location: str  # path or URL as given
+    format: str
+    checksum: str  # sha256 of the bytes: unchanged input is a no-op
+    records: tuple[Study | Article, ...] = ()

@@ -1,0 +1,176 @@
+"""Namespaces: the ontology's own terms as a closed `DefinedNamespace`, so a typo fails at import.
+
+`tests/test_namespaces.py` checks that this list and `ontology/kap.ttl` declare the same terms.
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
+
+ONTOLOGY_IRI = "https://w3id.org/kapkb/ontology"
+CONCEPT_BASE = "https://w3id.org/kapkb/concept/"
+AGENT_BASE = "https://w3id.org/kapkb/agent/"
+
+
+class KAP(DefinedNamespace):
+    """kapkb ontology terms (`https://w3id.org/kapkb/ontology#`)."""
+
+    _fail = True
+    _NS = Namespace(ONTOLOGY_IRI + "#")
+
+    # classes
+    Study: URIRef
+    Finding: URIRef
+    Article: URIRef
+    Claim: URIRef
+    Source: URIRef
+    # bibliographic and trial facts
+    journal: URIRef
+    year: URIRef
+    nctId: URIRef
+    summary: URIRef
+    publicationType: URIRef
+    trialStatus: URIRef
+    trialPhase: URIRef
+    hasResultsPublication: URIRef
+    resultsReference: URIRef
+    publicationGap: URIRef
+    verified: URIRef
+    # PICO and protocol
+    design: URIRef
+    evidenceLevel: URIRef
+    drug: URIRef
+    condition: URIRef
+    route: URIRef
+    therapy: URIRef
+    outcome: URIRef
+    instrument: URIRef
+    adverseEffect: URIRef
+    therapyTiming: URIRef
+    sampleSize: URIRef
+    studiesIncluded: URIRef
+    ketamineSessions: URIRef
+    dose: URIRef
+    doseMgPerKg: URIRef
+    sessions: URIRef
+    timingNote: URIRef
+    comparator: URIRef
+    followUpWeeks: URIRef
+    hasFinding: URIRef
+    # findings and claims
+    statement: URIRef
+    value: URIRef
+    unit: URIRef
+    comparison: URIRef
+    timepoint: URIRef
+    direction: URIRef
+    quote: URIRef
+    startOffset: URIRef
+    endOffset: URIRef
+    section: URIRef
+    sourceType: URIRef
+    mentions: URIRef
+    hasClaim: URIRef
+    citationText: URIRef
+    citedDoi: URIRef
+    citedPmid: URIRef
+    citedAuthor: URIRef
+    citedYear: URIRef
+    citedJournal: URIRef
+    resolved: URIRef
+    unresolvedReason: URIRef
+    # sources
+    location: URIRef
+    format: URIRef
+    checksum: URIRef
+    # vocabulary
+    abbreviation: URIRef
+    defaultEvidenceLevel: URIRef
+    rank: URIRef
+
+
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+FABIO = Namespace("http://purl.org/spar/fabio/")
+CITO = Namespace("http://purl.org/spar/cito/")
+SCHEMA = Namespace("https://schema.org/")
+
+SCHEMES = (
+    "condition",
+    "route",
+    "therapy",
+    "outcome",
+    "instrument",
+    "adverse_effect",
+    "design",
+    "evidence_level",
+    "drug",
+    "timing",
+)
+
+PREFIXES = {
+    "kap": KAP._NS,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "bibo": BIBO,
+    "fabio": FABIO,
+    "cito": CITO,
+    "prov": PROV,
+    "schema": SCHEMA,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    **{scheme: Namespace(f"{CONCEPT_BASE}{scheme}/") for scheme in SCHEMES},
+}
+
+
+def sparql_prefixes() -> str:
+    """The PREFIX lines every query in kapkb (and every example) starts from."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def concept_iri(scheme: str, slug: str) -> str:
+    return f"{CONCEPT_BASE}{scheme}/{slug}"
+
+
+def scheme_iri(scheme: str) -> str:
+    return f"{CONCEPT_BASE}{scheme}"
+
+
+def scheme_of(iri: str) -> str:
+    """`…/concept/route/intramuscular` → `route`."""
+    return iri[len(CONCEPT_BASE) :].split("/", 1)[0]
+
+
+def slug_of(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+class Resources:
+    """IRIs of the KB's own resources under the configurable base."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def study(self, id: str) -> str:
+        return f"{self.base}/id/study/{id}"
+
+    def article(self, id: str) -> str:
+        return f"{self.base}/id/article/{id}"
+
+    def source(self, id: str) -> str:
+        return f"{self.base}/id/source/{id}"
+
+    def finding(self, study_id: str, n: int) -> str:
+        return f"{self.base}/id/study/{study_id}/finding/{n}"
+
+    def claim(self, article_id: str, n: int) -> str:
+        return f"{self.base}/id/article/{article_id}/claim/{n}"
+
+    def kind_and_id(self, iri: str) -> tuple[str, str] | None:
+        """`{base}/id/study/x` → ("study", "x"); anything else → None."""
+        prefix = f"{self.base}/id/"
+        if not iri.startswith(prefix):
+            return None
+        kind, _, rest = iri[len(prefix) :].partition("/")
+        return (kind, rest) if rest and "/" not in rest else None

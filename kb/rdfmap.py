@@ -1,0 +1,176 @@
+"""Model records → RDF triples, one function per class: the only code that names predicates for writing.
+
+Each source becomes one named graph holding its own description and every record
+derived from it, so dropping the graph removes the source whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+
+from kb.model import Article, Claim, Finding, Provenance, Source, Study
+from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
+
+
+def source_graph(source: Source, res: Resources, generated: datetime | None = None) -> Graph:
+    """The named graph of one source: its description plus all its records."""
+    g = Graph()
+    node = URIRef(res.source(source.id))
+    g.add((node, RDF.type, KAP.Source))
+    g.add((node, KAP.location, Literal(source.location)))
+    g.add((node, KAP.format, Literal(source.format)))
+    g.add((node, KAP.checksum, Literal(source.checksum)))
+    when = generated or datetime.now(UTC).replace(microsecond=0)
+    g.add((node, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime)))
+    for record in source.records:
+        if isinstance(record, Study):
+            add_study(g, record, res, node)
+        else:
+            add_article(g, record, res, node)
+    return g
+
+
+def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
+    node = URIRef(res.study(s.id))
+    g.add((node, RDF.type, KAP.Study))
+    g.add((node, PROV.wasDerivedFrom, source))
+    _lit(g, node, DCTERMS.title, s.title)
+    for author in s.authors:
+        g.add((node, DCTERMS.creator, Literal(author)))
+    if s.authors:
+        head = BNode()
+        Collection(g, head, [Literal(a) for a in s.authors])
+        g.add((node, BIBO.authorList, head))
+    _lit(g, node, KAP.journal, s.journal)
+    _lit(g, node, KAP.year, s.year)
+    _lit(g, node, BIBO.volume, s.volume)
+    _lit(g, node, BIBO.issue, s.issue)
+    _lit(g, node, BIBO.pages, s.pages)
+    _lit(g, node, BIBO.doi, s.doi.lower() if s.doi else None)
+    _lit(g, node, FABIO.hasPubMedId, s.pmid)
+    _lit(g, node, FABIO.hasPubMedCentralId, s.pmcid)
+    _lit(g, node, KAP.nctId, s.nct)
+    if s.url:
+        g.add((node, SCHEMA.url, URIRef(s.url)))
+    _lit(g, node, DCTERMS.abstract, s.abstract)
+    _lit(g, node, KAP.summary, s.summary)
+    _concept(g, node, KAP.design, s.design)
+    _concept(g, node, KAP.evidenceLevel, s.evidence_level)
+    for pred, iris in (
+        (KAP.drug, s.drugs),
+        (KAP.condition, s.conditions),
+        (KAP.route, s.routes),
+        (KAP.therapy, s.therapies),
+        (KAP.outcome, s.outcomes),
+        (KAP.instrument, s.instruments),
+        (KAP.adverseEffect, s.adverse_effects),
+        (KAP.therapyTiming, s.timing),
+    ):
+        for iri in iris:
+            _concept(g, node, pred, iri)
+    _lit(g, node, KAP.sampleSize, s.n)
+    _lit(g, node, KAP.studiesIncluded, s.n_studies)
+    _lit(g, node, KAP.ketamineSessions, s.ketamine_sessions)
+    _lit(g, node, KAP.dose, s.dose)
+    for mg in s.dose_mg_per_kg:
+        _lit(g, node, KAP.doseMgPerKg, Decimal(str(mg)))
+    _lit(g, node, KAP.sessions, s.sessions)
+    _lit(g, node, KAP.timingNote, s.timing_note)
+    _lit(g, node, KAP.comparator, s.comparator)
+    _lit(g, node, KAP.followUpWeeks, Decimal(str(s.followup_weeks)) if s.followup_weeks is not None else None)
+    _lit(g, node, KAP.trialStatus, s.status)
+    _lit(g, node, KAP.trialPhase, s.phase)
+    for kw in s.keywords:
+        g.add((node, SCHEMA.keywords, Literal(kw)))
+    for pt in s.publication_types:
+        g.add((node, KAP.publicationType, Literal(pt)))
+    for ref in s.results_publications:
+        g.add((node, KAP.resultsReference, Literal(ref)))
+    for url in s.evidence_urls:
+        g.add((node, RDFS.seeAlso, URIRef(url)))
+    g.add((node, KAP.verified, Literal(s.verified)))
+    _lit(g, node, SKOS.editorialNote, s.note)
+    _provenance(g, node, s.provenance)
+    for n, finding in enumerate(s.findings, 1):
+        f = add_finding(g, finding, URIRef(res.finding(s.id, n)))
+        g.add((node, KAP.hasFinding, f))
+    return node
+
+
+def add_finding(g: Graph, f: Finding, node: URIRef) -> URIRef:
+    g.add((node, RDF.type, KAP.Finding))
+    _lit(g, node, KAP.statement, f.text)
+    _concept(g, node, KAP.outcome, f.outcome)
+    _concept(g, node, KAP.instrument, f.instrument)
+    _lit(g, node, KAP.value, Decimal(str(f.value)) if f.value is not None else None)
+    _lit(g, node, KAP.unit, f.unit)
+    _lit(g, node, KAP.comparison, f.comparison)
+    _lit(g, node, KAP.timepoint, f.timepoint)
+    _lit(g, node, KAP.direction, f.direction)
+    _provenance(g, node, f.provenance)
+    return node
+
+
+def add_article(g: Graph, a: Article, res: Resources, source: URIRef) -> URIRef:
+    node = URIRef(res.article(a.id))
+    g.add((node, RDF.type, KAP.Article))
+    g.add((node, PROV.wasDerivedFrom, source))
+    _lit(g, node, DCTERMS.title, a.title)
+    if a.url:
+        g.add((node, SCHEMA.url, URIRef(a.url)))
+    _lit(g, node, DCTERMS.publisher, a.publisher)
+    _lit(g, node, SCHEMA.author, a.author)
+    _lit(g, node, DCTERMS.date, a.date)
+    _concept(g, node, KAP.sourceType, a.source_type)
+    _concept(g, node, KAP.evidenceLevel, a.evidence_level)
+    for iri in a.concepts:
+        _concept(g, node, KAP.mentions, iri)
+    for n, claim in enumerate(a.claims, 1):
+        c = add_claim(g, claim, URIRef(res.claim(a.id, n)), res)
+        g.add((node, KAP.hasClaim, c))
+    return node
+
+
+def add_claim(g: Graph, c: Claim, node: URIRef, res: Resources) -> URIRef:
+    g.add((node, RDF.type, KAP.Claim))
+    _lit(g, node, KAP.statement, c.text)
+    for iri in c.concepts:
+        _concept(g, node, KAP.mentions, iri)
+    if c.citation:
+        _lit(g, node, KAP.citationText, c.citation.text or None)
+        _lit(g, node, KAP.citedDoi, c.citation.doi)
+        _lit(g, node, KAP.citedPmid, c.citation.pmid)
+        for name in c.citation.authors:
+            g.add((node, KAP.citedAuthor, Literal(name)))
+        _lit(g, node, KAP.citedYear, c.citation.year)
+        _lit(g, node, KAP.citedJournal, c.citation.journal)
+    g.add((node, KAP.resolved, Literal(c.cites is not None)))
+    if c.cites:
+        g.add((node, CITO.cites, URIRef(res.study(c.cites))))
+    _lit(g, node, KAP.unresolvedReason, c.unresolved_reason)
+    _provenance(g, node, c.provenance)
+    return node
+
+
+def _provenance(g: Graph, node: URIRef, p: Provenance) -> None:
+    _lit(g, node, KAP.quote, p.quote or None)
+    _lit(g, node, KAP.startOffset, p.start)
+    _lit(g, node, KAP.endOffset, p.end)
+    _lit(g, node, KAP.section, p.section)
+    g.add((node, PROV.wasAttributedTo, URIRef(AGENT_BASE + p.agent)))
+
+
+def _lit(g: Graph, node: URIRef, pred: URIRef, value: object) -> None:
+    if value is None or value == "":
+        return
+    g.add((node, pred, Literal(value)))
+
+
+def _concept(g: Graph, node: URIRef, pred: URIRef, iri: str | None) -> None:
+    if iri:
+        g.add((node, pred, URIRef(iri)))

@@ -1,0 +1,193 @@
+"""RDF → model records: the reading mirror of `kb.rdfmap`.
+
+The index, the pages, the API and the exports all see a study through the `Study`
+this module rebuilds from the store's triples, so what is shown is what is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
+
+from kb.model import Article, Citation, Claim, Finding, Provenance, Study
+from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
+
+
+def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> Graph:
+    """Oxigraph triples into an rdflib graph (via N-Triples: exact and fast enough)."""
+    g = Graph()
+    data = ox.serialize([ox.Triple(t.subject, t.predicate, t.object) for t in triples], format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        g.parse(data=data.decode("utf-8"), format="nt")
+    return g
+
+
+def studies_in(g: Graph, res: Resources) -> Iterator[Study]:
+    for node in sorted(g.subjects(RDF.type, KAP.Study)):
+        yield study_from(g, node, res)
+
+
+def articles_in(g: Graph, res: Resources) -> Iterator[Article]:
+    for node in sorted(g.subjects(RDF.type, KAP.Article)):
+        yield article_from(g, node, res)
+
+
+def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
+    one, many = _readers(g, node)
+    head = g.value(node, BIBO.authorList)
+    authors = tuple(str(a) for a in Collection(g, head)) if head is not None else tuple(sorted(many(DCTERMS.creator)))
+    kind_id = res.kind_and_id(str(node))
+    findings = sorted(g.objects(node, KAP.hasFinding), key=lambda f: _ordinal(str(f)))
+    return Study(
+        id=kind_id[1] if kind_id else str(node),
+        title=one(DCTERMS.title) or "",
+        authors=authors,
+        journal=one(KAP.journal),
+        year=_int(one(KAP.year)),
+        volume=one(BIBO.volume),
+        issue=one(BIBO.issue),
+        pages=one(BIBO.pages),
+        doi=one(BIBO.doi),
+        pmid=one(FABIO.hasPubMedId),
+        pmcid=one(FABIO.hasPubMedCentralId),
+        nct=one(KAP.nctId),
+        url=one(SCHEMA.url),
+        abstract=one(DCTERMS.abstract),
+        summary=one(KAP.summary),
+        design=one(KAP.design),
+        evidence_level=one(KAP.evidenceLevel),
+        n=_int(one(KAP.sampleSize)),
+        n_studies=_int(one(KAP.studiesIncluded)),
+        drugs=tuple(sorted(many(KAP.drug))),
+        conditions=tuple(sorted(many(KAP.condition))),
+        routes=tuple(sorted(many(KAP.route))),
+        therapies=tuple(sorted(many(KAP.therapy))),
+        outcomes=tuple(sorted(many(KAP.outcome))),
+        instruments=tuple(sorted(many(KAP.instrument))),
+        adverse_effects=tuple(sorted(many(KAP.adverseEffect))),
+        timing=tuple(sorted(many(KAP.therapyTiming))),
+        dose=one(KAP.dose),
+        dose_mg_per_kg=tuple(sorted(float(v) for v in many(KAP.doseMgPerKg))),
+        sessions=one(KAP.sessions),
+        ketamine_sessions=_int(one(KAP.ketamineSessions)),
+        timing_note=one(KAP.timingNote),
+        comparator=one(KAP.comparator),
+        followup_weeks=_float(one(KAP.followUpWeeks)),
+        status=one(KAP.trialStatus),
+        phase=one(KAP.trialPhase),
+        keywords=tuple(sorted(many(SCHEMA.keywords))),
+        publication_types=tuple(sorted(many(KAP.publicationType))),
+        results_publications=tuple(sorted(many(KAP.resultsReference))),
+        findings=tuple(finding_from(g, f) for f in findings),
+        evidence_urls=tuple(sorted(many(RDFS.seeAlso))),
+        verified=one(KAP.verified) != "false",
+        note=one(SKOS.editorialNote),
+        provenance=_provenance(g, node),
+    )
+
+
+def finding_from(g: Graph, node) -> Finding:
+    one, _ = _readers(g, node)
+    return Finding(
+        text=one(KAP.statement) or "",
+        outcome=one(KAP.outcome),
+        instrument=one(KAP.instrument),
+        value=_float(one(KAP.value)),
+        unit=one(KAP.unit),
+        comparison=one(KAP.comparison),
+        timepoint=one(KAP.timepoint),
+        direction=one(KAP.direction),
+        provenance=_provenance(g, node),
+    )
+
+
+def article_from(g: Graph, node: URIRef, res: Resources) -> Article:
+    one, many = _readers(g, node)
+    kind_id = res.kind_and_id(str(node))
+    claims = sorted(g.objects(node, KAP.hasClaim), key=lambda c: _ordinal(str(c)))
+    return Article(
+        id=kind_id[1] if kind_id else str(node),
+        title=one(DCTERMS.title) or "",
+        url=one(SCHEMA.url),
+        publisher=one(DCTERMS.publisher),
+        author=one(SCHEMA.author),
+        date=one(DCTERMS.date),
+        source_type=one(KAP.sourceType),
+        evidence_level=one(KAP.evidenceLevel),
+        concepts=tuple(sorted(many(KAP.mentions))),
+        claims=tuple(claim_from(g, c, res) for c in claims),
+    )
+
+
+def claim_from(g: Graph, node, res: Resources) -> Claim:
+    one, many = _readers(g, node)
+    cited = one(CITO.cites)
+    kind_id = res.kind_and_id(cited) if cited else None
+    citation = Citation(
+        doi=one(KAP.citedDoi),
+        pmid=one(KAP.citedPmid),
+        authors=tuple(sorted(many(KAP.citedAuthor))),
+        year=_int(one(KAP.citedYear)),
+        journal=one(KAP.citedJournal),
+        text=one(KAP.citationText) or "",
+    )
+    return Claim(
+        text=one(KAP.statement) or "",
+        concepts=tuple(sorted(many(KAP.mentions))),
+        citation=citation if citation != Citation() else None,
+        cites=kind_id[1] if kind_id else cited,
+        unresolved_reason=one(KAP.unresolvedReason),
+        provenance=_provenance(g, node),
+    )
+
+
+def _provenance(g: Graph, node) -> Provenance:
+    one, _ = _readers(g, node)
+    agent = one(PROV.wasAttributedTo) or AGENT_BASE + "curator"
+    return Provenance(
+        quote=one(KAP.quote) or "",
+        start=_int(one(KAP.startOffset)),
+        end=_int(one(KAP.endOffset)),
+        section=one(KAP.section),
+        agent=agent[len(AGENT_BASE) :] if agent.startswith(AGENT_BASE) else agent,
+    )
+
+
+def _readers(g: Graph, node):
+    def one(pred) -> str | None:
+        v = g.value(node, pred)
+        return None if v is None else _text(v)
+
+    def many(pred) -> list[str]:
+        return [_text(v) for v in g.objects(node, pred)]
+
+    return one, many
+
+
+def _text(v) -> str:
+    if isinstance(v, Literal):
+        py = v.toPython()
+        if isinstance(py, bool):
+            return "true" if py else "false"
+        if isinstance(py, Decimal):
+            return str(py)
+        return str(v)
+    return str(v)
+
+
+def _int(v: str | None) -> int | None:
+    return int(v) if v not in (None, "") else None
+
+
+def _float(v: str | None) -> float | None:
+    return float(v) if v not in (None, "") else None
+
+
+def _ordinal(iri: str) -> int:
+    tail = iri.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

@@ -1,0 +1,221 @@
+"""The RDF store behind one small interface: embedded Oxigraph, or any SPARQL 1.1 endpoint.
+
+Both answer `select`/`ask`/`construct`/`raw_query` and apply `update` as one
+transaction (Oxigraph's `Store.update`, and a single SPARQL Update request), so a
+source's graph is replaced atomically either way.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from kb.errors import SparqlSyntaxError, Unavailable
+
+Row = dict[str, Any]
+
+# SPARQL results / RDF media types, by the names the CLI and the endpoint use.
+RESULT_FORMATS = {
+    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+}
+GRAPH_FORMATS = {
+    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
+    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "nquads": ("application/n-quads", ox.RdfFormat.N_QUADS),
+    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    "xml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
+
+
+class Store(Protocol):
+    def select(self, query: str) -> list[Row]: ...
+    def ask(self, query: str) -> bool: ...
+    def construct(self, query: str) -> list[ox.Triple]: ...
+    def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]: ...
+    def update(self, update: str) -> None: ...
+    def named_graphs(self) -> list[str]: ...
+    def dump(self, fmt: str) -> bytes: ...
+    def __len__(self) -> int: ...
+
+
+def python_value(term: Any) -> Any:
+    """An Oxigraph term as the plain Python value kapkb code works with."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value.rsplit("#", 1)[-1]
+        if dt in ("integer", "int", "long", "nonNegativeInteger"):
+            return int(term.value)
+        if dt == "decimal":
+            return Decimal(term.value)
+        if dt in ("double", "float"):
+            return float(term.value)
+        if dt == "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    return str(term)
+
+
+class EmbeddedStore:
+    """An on-disk Oxigraph store (or an in-memory one when `path` is None)."""
+
+    def __init__(self, path: Path | None, read_only: bool = False) -> None:
+        if path is None:
+            self._store = ox.Store()
+        elif read_only:
+            self._store = ox.Store.read_only(str(path))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(path))
+        self.path = path
+        self.read_only = read_only
+
+    def _query(self, query: str, **dataset: Any) -> Any:
+        """Every named graph is visible in the default graph unless the caller picks a dataset."""
+        options: dict[str, Any] = {"use_default_graph_as_union": True}
+        if dataset.get("default_graph_uri"):
+            options = {"default_graph": [ox.NamedNode(u) for u in dataset["default_graph_uri"]]}
+        if dataset.get("named_graph_uri"):
+            options["named_graphs"] = [ox.NamedNode(u) for u in dataset["named_graph_uri"]]
+        try:
+            return self._store.query(query, **options)
+        except SyntaxError as e:
+            raise SparqlSyntaxError(str(e)) from e
+
+    def select(self, query: str) -> list[Row]:
+        results = self._query(query)
+        names = [v.value for v in results.variables]
+        return [{n: python_value(sol[n]) for n in names} for sol in results]
+
+    def ask(self, query: str) -> bool:
+        return bool(self._query(query))
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        return list(self._query(query))
+
+    def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]:
+        """Run a query and serialise its result: (media type, bytes)."""
+        results = self._query(query, **dataset)
+        if isinstance(results, ox.QueryTriples):
+            media, fmt = GRAPH_FORMATS[graph_format]
+        else:
+            media, fmt = RESULT_FORMATS[result_format]
+        return media, results.serialize(format=fmt)
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as e:
+            raise SparqlSyntaxError(str(e)) from e
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, fmt: str) -> bytes:
+        return self._store.dump(format=GRAPH_FORMATS[fmt][1], **({} if fmt == "nquads" else {"from_graph": ox.DefaultGraph()}))
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy that hard-links RocksDB's immutable files (cheap)."""
+        self._store.backup(str(target))
+
+    def flush(self) -> None:
+        if not self.read_only and self.path is not None:
+            self._store.flush()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        return self._store
+
+
+class RemoteStore:
+    """Any SPARQL 1.1 server, through the Query and Update protocols (Fuseki, GraphDB, Virtuoso, oxigraph serve)."""
+
+    def __init__(self, query_endpoint: str, update_endpoint: str = "", timeout: float = 60.0) -> None:
+        self.query_endpoint = query_endpoint
+        self.update_endpoint = update_endpoint or query_endpoint
+        self.timeout = timeout
+
+    def _post(self, url: str, body: str, content_type: str, accept: str, **params: Any) -> tuple[str, bytes]:
+        query = urllib.parse.urlencode([(k.replace("_", "-"), v) for k, vs in params.items() for v in vs])
+        req = urllib.request.Request(
+            url + ("?" + query if query else ""),
+            data=body.encode("utf-8"),
+            headers={"Content-Type": content_type, "Accept": accept},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.headers.get("Content-Type", "").split(";")[0], resp.read()
+        except urllib.error.HTTPError as e:
+            message = e.read().decode("utf-8", "replace")[:2000]
+            if e.code == 400:
+                raise SparqlSyntaxError(message) from e
+            raise Unavailable(f"SPARQL endpoint {url} answered {e.code}: {message}") from e
+        except (urllib.error.URLError, TimeoutError) as e:
+            raise Unavailable(f"SPARQL endpoint {url} is unreachable: {e}") from e
+
+    def _results(self, query: str) -> dict[str, Any]:
+        _, body = self._post(self.query_endpoint, query, "application/sparql-query", RESULT_FORMATS["json"][0])
+        return json.loads(body)
+
+    def select(self, query: str) -> list[Row]:
+        doc = self._results(query)
+        names = doc["head"].get("vars", [])
+        return [{n: _json_value(b.get(n)) for n in names} for b in doc["results"]["bindings"]]
+
+    def ask(self, query: str) -> bool:
+        return bool(self._results(query)["boolean"])
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        _, body = self._post(self.query_endpoint, query, "application/sparql-query", "application/n-triples")
+        return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+
+    def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]:
+        accept = f"{RESULT_FORMATS[result_format][0]}, {GRAPH_FORMATS[graph_format][0]};q=0.9"
+        return self._post(self.query_endpoint, query, "application/sparql-query", accept, **dataset)
+
+    def update(self, update: str) -> None:
+        self._post(self.update_endpoint, update, "application/sparql-update", "*/*")
+
+    def named_graphs(self) -> list[str]:
+        return sorted(r["g"] for r in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+
+    def dump(self, fmt: str) -> bytes:
+        query = (
+            "CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        )
+        triples = self.construct(query)
+        return ox.serialize(triples, format=GRAPH_FORMATS[fmt][1])
+
+    def __len__(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows[0]["n"]) if rows else 0
+
+
+def _json_value(b: dict[str, str] | None) -> Any:
+    if b is None:
+        return None
+    if b["type"] == "uri":
+        return b["value"]
+    if b["type"] == "bnode":
+        return "_:" + b["value"]
+    dt = b.get("datatype")
+    lit = ox.Literal(b["value"], datatype=ox.NamedNode(dt)) if dt else ox.Literal(b["value"])
+    return python_value(lit)

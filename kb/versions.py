@@ -1,0 +1,120 @@
+"""Published KB versions in the data directory, and the atomic switch between them.
+
+    {data}/kapkb.lock            held by the one writer (flock)
+    {data}/current -> versions/v000007
+    {data}/versions/v000007/     store/ (Oxigraph, embedded mode), index/ (Whoosh), meta.json
+    {data}/versions/v000008.tmp  a version being written; never read, removed if a writer crashed
+
+A version is never written after it is published, so any number of web workers may
+open it read-only (pyoxigraph calls reading a store another process writes
+undefined behaviour). The writer builds the next version from a hard-linked
+checkpoint of the current one and publishes it by replacing the `current` symlink,
+which is atomic on POSIX: readers see the old KB or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kb.errors import Unavailable
+
+KEEP_VERSIONS = 3  # published versions kept for readers that have not switched yet
+KEEP_SECONDS = 120  # and none removed younger than this
+
+
+def current_dir(data: Path) -> Path | None:
+    link = data / "current"
+    try:
+        return data / os.readlink(link)
+    except FileNotFoundError:
+        return None
+
+
+def meta(version: Path) -> dict:
+    try:
+        return json.loads((version / "meta.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+@contextmanager
+def writer_lock(data: Path, wait: bool = True) -> Iterator[None]:
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "kapkb.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as e:
+            raise Unavailable(f"another kapkb process is writing {data}; try again when it finishes") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def next_version(data: Path) -> tuple[str, Path]:
+    """Name and temporary folder of the next version (call under the writer lock)."""
+    versions = data / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    for stale in versions.glob("*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a writer that crashed
+    numbers = [int(p.name[1:]) for p in versions.iterdir() if p.name.startswith("v") and p.name[1:].isdigit()]
+    name = f"v{max(numbers, default=0) + 1:06d}"
+    tmp = versions / f"{name}.tmp"
+    tmp.mkdir()
+    return name, tmp
+
+
+def copy_index(src: Path, dst: Path) -> None:
+    """Copy a Whoosh index folder (segments are small next to the store; copying keeps versions independent)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.lock", "*_LOCK"))
+
+
+def publish(data: Path, name: str, tmp: Path, info: dict) -> Path:
+    """Seal `tmp` as version `name` and point `current` at it, atomically."""
+    (tmp / "meta.json").write_text(json.dumps({"version": name, **info}, indent=2), encoding="utf-8")
+    _fsync_tree(tmp)
+    final = tmp.with_name(name)
+    os.rename(tmp, final)
+    link_tmp = data / f"current.{os.getpid()}.tmp"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    os.symlink(Path("versions") / name, link_tmp)
+    os.replace(link_tmp, data / "current")
+    _fsync_dir(data)
+    prune(data)
+    return final
+
+
+def prune(data: Path) -> None:
+    versions = sorted(p for p in (data / "versions").iterdir() if p.name.startswith("v") and p.name[1:].isdigit())
+    current = current_dir(data)
+    now = time.time()
+    for old in versions[:-KEEP_VERSIONS]:
+        if old != current and now - old.stat().st_mtime > KEEP_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,185 @@
+"""The one writer: stores each source's named graph and its index documents together.
+
+    with Writer(settings) as w:          # takes the lock, prepares the next version
+        w.replace_source(source)         # store first (one SPARQL Update), then the index
+        w.remove_source("some-id")
+    # leaving the block publishes the new version atomically; an exception discards it
+
+Re-storing a source whose checksum is unchanged is a no-op, so ingest is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import Graph
+
+from kb import versions
+from kb.config import Settings
+from kb.errors import NotFound
+from kb.index import documents, open_index
+from kb.model import Source
+from kb.namespaces import ONTOLOGY_IRI, Resources
+from kb.rdfmap import source_graph
+from kb.records import articles_in, studies_in, to_rdflib
+from kb.store import EmbeddedStore, RemoteStore, Store
+from kb.vocab import Vocabulary
+from kb.vocab import load as load_vocab
+from ontology import KAP_TTL
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    status: str  # "stored", "unchanged", "removed"
+    triples: int = 0
+
+
+def open_store(settings: Settings, path: Path | None, read_only: bool) -> Store:
+    """The remote endpoint when one is configured, else the embedded store at `path`."""
+    if settings.remote:
+        return RemoteStore(settings.sparql_endpoint, settings.sparql_update_endpoint)
+    return EmbeddedStore(path, read_only=read_only)
+
+
+class Writer:
+    def __init__(self, settings: Settings, vocab: Vocabulary | None = None) -> None:
+        self.settings = settings
+        self.data = settings.data
+        self.vocab = vocab or load_vocab()
+        self.res = Resources(settings.base)
+        self.changed = False
+
+    def __enter__(self) -> Writer:
+        self._lock = versions.writer_lock(self.data)
+        self._lock.__enter__()
+        try:
+            self.name, self.tmp = versions.next_version(self.data)
+            current = versions.current_dir(self.data)
+            if current and not self.settings.remote:
+                EmbeddedStore(current / "store", read_only=True).backup(self.tmp / "store")
+            if current:
+                versions.copy_index(current / "index", self.tmp / "index")
+            self.store = open_store(self.settings, self.tmp / "store", read_only=False)
+            self.index = open_index(self.tmp / "index")
+            self._ix_writer = None
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._commit()
+            else:
+                if self._ix_writer is not None:
+                    self._ix_writer.cancel()
+        finally:
+            self.store = None  # type: ignore[assignment]  # releases the RocksDB lock
+            if self.tmp.exists() and exc_type is not None:
+                import shutil
+
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            self._lock.__exit__(exc_type, exc, tb)
+
+    @property
+    def ix_writer(self):
+        if self._ix_writer is None:
+            self._ix_writer = self.index.writer()
+        return self._ix_writer
+
+    # -- sources -------------------------------------------------------------
+
+    def checksum_of(self, source_id: str) -> str | None:
+        graph = self.res.source(source_id)
+        rows = self.store.select(
+            f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ <{graph}> <https://w3id.org/kapkb/ontology#checksum> ?c }} }}"
+        )
+        return rows[0]["c"] if rows else None
+
+    def replace_source(self, source: Source) -> WriteResult:
+        """Store a source's graph whole (replacing any earlier one), then its index documents."""
+        if self.checksum_of(source.id) == source.checksum:
+            return WriteResult("unchanged")
+        graph = source_graph(source, self.res)
+        self._replace_graph(self.res.source(source.id), graph)
+        self.ix_writer.delete_by_term("source", source.id)
+        for doc in documents(source.records, source.id, self.vocab, self.res):
+            self.ix_writer.add_document(**doc)
+        self.changed = True
+        return WriteResult("stored", len(graph))
+
+    def remove_source(self, source_id: str) -> WriteResult:
+        graph = self.res.source(source_id)
+        if graph not in self.store.named_graphs():
+            raise NotFound(f"no source {source_id!r} in the KB; `kapkb sources` lists them", source=source_id)
+        self.store.update(f"DROP GRAPH <{graph}>")
+        self.ix_writer.delete_by_term("source", source_id)
+        self.changed = True
+        return WriteResult("removed")
+
+    def load_ontology(self) -> WriteResult:
+        """The ontology in its own named graph, replaced when `kap.ttl` changes."""
+        data = KAP_TTL.read_bytes()
+        checksum = hashlib.sha256(data).hexdigest()
+        rows = self.store.select(
+            f"SELECT ?c WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ <{ONTOLOGY_IRI}> <https://w3id.org/kapkb/ontology#checksum> ?c }} }}"
+        )
+        if rows and rows[0]["c"] == checksum:
+            return WriteResult("unchanged")
+        g = Graph()
+        g.parse(data=data.decode("utf-8"), format="turtle")
+        from rdflib import Literal, URIRef
+
+        from kb.namespaces import KAP
+
+        g.add((URIRef(ONTOLOGY_IRI), KAP.checksum, Literal(checksum)))
+        self._replace_graph(ONTOLOGY_IRI, g)
+        self.changed = True
+        return WriteResult("stored", len(g))
+
+    def reindex(self) -> int:
+        """Rebuild the whole index from the store: the store is the truth."""
+        self.index = open_index(self.tmp / "index", create=True)
+        self._ix_writer = None
+        count = 0
+        for graph in self.store.named_graphs():
+            kind_id = self.res.kind_and_id(graph)
+            if not kind_id or kind_id[0] != "source":
+                continue
+            g = to_rdflib(self.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+            records = [*studies_in(g, self.res), *articles_in(g, self.res)]
+            for doc in documents(records, kind_id[1], self.vocab, self.res):
+                self.ix_writer.add_document(**doc)
+                count += 1
+        self.changed = True
+        return count
+
+    def _replace_graph(self, graph_iri: str, g: Graph) -> None:
+        """One SPARQL Update, applied as one transaction by Oxigraph and by SPARQL servers."""
+        triples = g.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        self.store.update(f"DROP SILENT GRAPH <{graph_iri}> ;\nINSERT DATA {{ GRAPH <{graph_iri}> {{\n{triples}}} }}")
+
+    # -- publishing ----------------------------------------------------------
+
+    def _commit(self) -> None:
+        if self._ix_writer is not None:
+            self._ix_writer.commit()
+            self._ix_writer = None
+        if not self.changed and versions.current_dir(self.data) is not None:
+            import shutil
+
+            shutil.rmtree(self.tmp, ignore_errors=True)  # nothing new: keep the published version
+            return
+        if isinstance(self.store, EmbeddedStore):
+            self.store.flush()
+        self.store = None  # type: ignore[assignment]
+        versions.publish(
+            self.data,
+            self.name,
+            self.tmp,
+            {"created": datetime.now(UTC).isoformat(timespec="seconds"), "remote": self.settings.remote},
+        )

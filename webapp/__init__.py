@@ -1,0 +1,22 @@
+"""The Flask app factory; gunicorn runs `webapp:create_app()`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kb.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["KAPKB"] = settings or Settings.from_env()
+    app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
+
+    from . import context, errors, health, pages, security
+
+    context.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    return app
