@@ -244,6 +244,50 @@ def sparql(ctx: click.Context, query: str | None, file, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--offset", default=0, show_default=True, type=int)
+@click.option("--sort", default="evidence", show_default=True, type=click.Choice(["evidence", "relevance", "year", "n"]))
+@click.option("--explain", is_flag=True, help="Say why each result ranks where it does.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def search(ctx: click.Context, query: str, limit: int, offset: int, sort: str, explain: bool, as_json: bool) -> None:
+    """The same search the web app runs: "PTSD + IM + CBT outcomes"."""
+    from kb.search import search as run_search
+    from kb.text import search_summary
+
+    doc = run_search(_open_kb(ctx), query, limit=limit, offset=offset, sort=sort, explain=explain)
+    _emit(doc, as_json, search_summary(doc))
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--ids", help="Comma-separated study ids (a hand-picked list) instead of a query.")
+@click.option("--format", "fmt", default="bibtex", show_default=True,
+              help="bibtex, ris, csljson, csv, apa, vancouver, ama, apa-html, vancouver-html, ama-html, markdown")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default stdout).")
+@click.pass_context
+@_guard
+def export(ctx: click.Context, query: str | None, ids: str | None, fmt: str, output: Path | None) -> None:
+    """Export the citations of a query's results (or --ids) for reference managers and reading lists."""
+    from kb.export import export as render
+    from kb.export import filename
+    from kb.search import export_context, studies_for_export
+
+    if bool(query) == bool(ids):
+        raise click.UsageError("give a QUERY or --ids ID,ID,... (one of them)")
+    kb = _open_kb(ctx)
+    studies = studies_for_export(kb, query, ids.split(",") if ids else None)
+    text = render(studies, fmt, export_context(kb, query, ids))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(studies)} studies to {output} (suggested name: {filename(fmt, query, len(studies))})", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Gunicorn workers (default from webapp/gunicorn.conf.py).")

@@ -458,25 +458,36 @@ def format_references(
         item["id"] = str(index)  # positional: unique even for repeated studies; citeproc lowercases keys
         if style in _ET_AL_STYLES and _names(study)[1]:
             item["author"] = [*item.get("author", []), {"literal": "et al."}]  # type: ignore[list-item]
-        items.append(_hold(item) if as_html else item)
-    # The styles come from the CSL repository, validated there; validating again costs time only.
-    bibliography = CitationStylesBibliography(
-        CitationStylesStyle(csl_style, validate=False), CiteProcJSON(items), formatter.html if as_html else formatter.plain
+        items.append(item)
+    order = list(range(len(items)))
+    if sort:  # in plain text: citeproc-py sorts on formatted keys, and HTML's "<i>" would sort first
+        plain = _bibliography([items[i] for i in order], csl_style, formatter.plain)
+        plain.sort()
+        order = [int(cited.key) for cited in plain.items]
+    bibliography = _bibliography(
+        [_hold(items[i]) if as_html else items[i] for i in order], csl_style, formatter.html if as_html else formatter.plain
     )
-    for item in items:
-        bibliography.register(Citation([CitationItem(item["id"])]))
-    if sort:
-        bibliography.sort()
     out = []
     for cited in bibliography.items:
         rendered = bibliography.style.render_bibliography([cited])
         if not rendered:
             continue
-        text = _NUMBERED.sub(r"\1. ", str(rendered[0]), count=1)  # citeproc-py ignores second-field-align
+        text = str(rendered[0])
+        if style != "apa":  # numbered styles: citeproc-py ignores second-field-align, "1.Daly" -> "1. Daly"
+            text = _NUMBERED.sub(r"\1. ", text, count=1)
         if as_html:
             text = _URL.sub(_link, text.translate(_RELEASE))
         out.append((int(cited.key), text))
     return out
+
+
+def _bibliography(items: list, csl_style: str, output: object) -> CitationStylesBibliography:
+    """A citeproc bibliography with `items` registered in order (so numbered in order)."""
+    # The styles come from the CSL repository, validated there; validating again costs time only.
+    bibliography = CitationStylesBibliography(CitationStylesStyle(csl_style, validate=False), CiteProcJSON(items), output)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    return bibliography
 
 
 def _repress_substituted(self: citeproc.model.Substitute, child: object, context: object) -> None:
@@ -551,13 +562,23 @@ def _md(text: str) -> str:
         out.append(f"<{match[0]}>")
         last = match.end()
     out.append(_md_text(text[last:]))
-    escaped = "".join(out)
-    return re.sub(r"^([#+\-]|\d+(?=[.)]))", r"\\\1", escaped)  # no heading, list or numbering at line start
+    return "".join(out)
+
+
+def _md_block(text: str) -> str:
+    """`_md`, and nothing at the start that would open a heading, a bullet or a numbered list."""
+    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", _md(text))
+    return re.sub(r"^([#+\-])", r"\\\1", escaped)
 
 
 def _md_text(text: str) -> str:
     text = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
     return re.sub(r"&(?=#?\w+;)", r"\\&", text)  # "&amp;" stays literal text
+
+
+def _md_url(url: str) -> str:
+    """A link destination that an unbalanced parenthesis cannot end early."""
+    return url.replace("(", "%28").replace(")", "%29")
 
 
 def _md_links(study: Study, ctx: ExportContext) -> list[str]:
@@ -571,9 +592,9 @@ def _md_links(study: Study, ctx: ExportContext) -> list[str]:
         pmcid = pmcid if pmcid.upper().startswith("PMC") else "PMC" + pmcid
         links.append(f"[PMC](https://www.ncbi.nlm.nih.gov/pmc/articles/{quote(pmcid)}/)")
     if not study.doi and _is_http(study.url):
-        links.append(f"[Source]({study.url})")
+        links.append(f"[Source]({_md_url(study.url)})")
     if ctx.study_url and _is_http(url := ctx.study_url(study)):
-        links.append(f"[kapkb]({url})")
+        links.append(f"[kapkb]({_md_url(url)})")
     return links
 
 
@@ -585,7 +606,7 @@ def _markdown(studies: Sequence[Study], ctx: ExportContext) -> str:
         lines += [f"{label}: {shown}", ""]
     references = format_references(studies, "apa", ctx, sort=False)
     for index, text in references:
-        lines.append(" ".join(["-", _md(text), *_md_links(studies[index], ctx)]))
+        lines.append(" ".join(["-", _md_block(text), *_md_links(studies[index], ctx)]))
     if not references:
         lines.append("No studies.")
     return "\n".join(lines) + "\n"
@@ -633,7 +654,8 @@ def filename(fmt: str, query: str | None, count: int) -> str:
     header and on every file system; the formatted styles add their name.
     """
     f = _format(fmt)
-    slug = re.sub(r"[^a-z0-9]+", "-", _ascii(query or "").lower()).strip("-")
+    words = re.sub(r"[\W_]+", " ", query or "")  # dashes and symbols separate words before letters are folded
+    slug = re.sub(r"[^a-z0-9]+", "-", _ascii(words).lower()).strip("-")
     if len(slug) > 60:
         slug = slug[:61].rsplit("-", 1)[0] if "-" in slug[:61] else slug[:60]
     parts = ["kapkb", slug, f"{count}-{'study' if count == 1 else 'studies'}"]

@@ -146,6 +146,19 @@ def claim_from(g: Graph, node, res: Resources) -> Claim:
     )
 
 
+def study_from_dict(d: dict) -> Study:
+    """A Study from its JSON form (`dataclasses.asdict`), as the index stores it."""
+    fields = {k: v for k, v in d.items() if k in Study.__dataclass_fields__}
+    fields["findings"] = tuple(
+        Finding(**{**f, "provenance": Provenance(**f.get("provenance", {}))}) for f in d.get("findings", [])
+    )
+    fields["provenance"] = Provenance(**d.get("provenance", {}))
+    for name, spec in Study.__dataclass_fields__.items():
+        if name in fields and isinstance(fields[name], list):
+            fields[name] = tuple(fields[name])
+    return Study(**fields)
+
+
 def _provenance(g: Graph, node) -> Provenance:
     one, _ = _readers(g, node)
     agent = one(PROV.wasAttributedTo) or AGENT_BASE + "curator"

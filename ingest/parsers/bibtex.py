@@ -50,8 +50,8 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
 
 
 def _error(error: Exception) -> str:
-    text = fields.clean(str(error)) or type(error).__name__
-    return text[:200]
+    reason = getattr(error, "abort_reason", None) or str(error)  # BlockAbortedException keeps its message apart
+    return (fields.clean(reason) or type(error).__name__)[:200]
 
 
 def _raw(entry: Entry, *keys: str) -> str | None:
@@ -85,6 +85,9 @@ def _authors(value: str | None) -> tuple[str, ...]:
             parts = parse_single_name_into_parts(raw, strict=False)
         except InvalidNameError:
             names.append(latex(raw))
+            continue
+        if raw.strip() == "others":  # BibTeX's "and others"
+            names.append("et al.")
             continue
         family = latex(" ".join(parts.von + parts.last)) or ""
         given = latex(" ".join(parts.first))

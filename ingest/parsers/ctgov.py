@@ -92,8 +92,9 @@ def _references(refs: list[Any]) -> tuple[tuple[str | None, str | None, str], ..
             continue
         citation = _str(ref, "citation") or ""
         pmid = _str(ref, "pmid")
+        pmid = pmid if pmid and pmid.isdigit() else None
         if citation or pmid:
-            out.append((fields.doi_in_text(citation), pmid if pmid and pmid.isdigit() else None, citation))
+            out.append((fields.doi_in_text(citation), pmid, citation))
     return tuple(out)
 
 
@@ -124,15 +125,15 @@ def _study(name: str, where: str, study: Any) -> Parsed:
         nct=nct,
         url=f"https://clinicaltrials.gov/study/{nct}" if nct else None,
         abstract=_str(proto, "descriptionModule", "briefSummary") or "",
-        keywords=fields.unique([*map(fields.clean, _list(proto, "conditionsModule", "keywords")), *mesh_terms]),
+        keywords=fields.unique([*_list(proto, "conditionsModule", "keywords"), *mesh_terms]),
         publication_types=fields.unique([_str(design, "studyType")]),
-        conditions=fields.unique(map(fields.clean, _list(proto, "conditionsModule", "conditions"))),
+        conditions=fields.unique(_list(proto, "conditionsModule", "conditions")),
         interventions=_typed(_list(arms, "interventions"), "type", "name"),
         arms=_typed(_list(arms, "armGroups"), "type", "label"),
         primary_outcomes=_outcomes(_list(outcomes, "primaryOutcomes")),
         secondary_outcomes=_outcomes(_list(outcomes, "secondaryOutcomes")),
         status=_str(status, "overallStatus"),
-        phase="/".join(fields.unique(map(fields.clean, _list(design, "phases")))) or None,
+        phase="/".join(fields.unique(_list(design, "phases"))) or None,
         enrollment=count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None,
         start_date=start,
         completion_date=_str(status, "completionDateStruct", "date"),

@@ -32,8 +32,8 @@ def clean(value: object) -> str | None:
     return text or None
 
 
-def unique(values: Iterable[str | None]) -> tuple[str, ...]:
-    """Cleaned values, blanks dropped, first occurrence kept, order preserved."""
+def unique(values: Iterable[object]) -> tuple[str, ...]:
+    """Cleaned text values, blanks and non-text dropped, first occurrence kept, order preserved."""
     seen: dict[str, None] = {}
     for value in values:
         text = clean(value)

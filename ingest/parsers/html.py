@@ -28,7 +28,7 @@ _JUNK_WORDS = (
     "newsletter", "subscribe", "subscription", "cookie", "share", "sharing", "social",
     "breadcrumb", "sidebar", "banner", "popup", "modal", "consent", "promo",
 )  # fmt: skip
-_JUNK_TOKENS = {"cta", "ctas", "menu", "menus"}
+_JUNK_TOKENS = {"cta", "ctas", "menu", "menus", "byline"}  # the byline is metadata, read before stripping
 _CTA = re.compile(
     r"^(?:(?:book|schedule)(?: (?:a|an|your|now|online|today|free)\b|\W*$)|call (?:us|now|today|\d|\+|\()|"
     r"contact us\b|get started\b|sign up\b|subscribe\b|join (?:us|our|now)\b|"
@@ -60,7 +60,7 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     if not title:
         yield Problem(name, None, "title", "a title (og:title, <h1> or <title>)", "nothing")
         return
-    url = _canonical(soup)
+    url, author, date = _canonical(soup), _author(soup), _date(soup)  # before the byline is stripped
     root = _main(soup)
     _strip(root)
     paragraphs = _paragraphs(root)
@@ -70,9 +70,8 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     yield ParsedArticle(
         title=title,
         url=url,
-        author=_author(soup),
-        date=_meta(soup, "article:published_time", "datePublished", "date", "dc.date", "DC.date")
-        or _time(soup),
+        author=author,
+        date=date,
         publisher=_meta(soup, "og:site_name", "application-name"),
         text="\n\n".join(paragraphs),
         headings=fields.unique(_text(h) for h in root.find_all(_HEADINGS)),
@@ -125,9 +124,11 @@ def _author(soup: BeautifulSoup) -> str | None:
     return re.sub(r"^by\s+", "", author, flags=re.IGNORECASE) if author else None
 
 
-def _time(soup: BeautifulSoup) -> str | None:
-    return _attr(soup.find("time", attrs={"itemprop": "datePublished"}), "datetime") or _attr(
-        soup.find("time", datetime=True), "datetime"
+def _date(soup: BeautifulSoup) -> str | None:
+    return (
+        _meta(soup, "article:published_time", "datePublished", "date", "dc.date", "DC.date")
+        or _attr(soup.find("time", attrs={"itemprop": "datePublished"}), "datetime")
+        or _attr(soup.find("time", datetime=True), "datetime")
     )
 
 
@@ -160,10 +161,7 @@ def _strip(root: Tag) -> None:
             tag.decompose()
     total = len(root.get_text())
     for tag in root.find_all(True):
-        if tag.decomposed:
-            continue
-        # a wrapper holding most of the page ("content has-sidebar") is layout, not furniture
-        if _is_junk(tag) and len(tag.get_text()) <= total / 2:
+        if not tag.decomposed and _is_junk(tag) and not _is_wrapper(tag, total):
             tag.decompose()
     for tag in root.find_all(["a", "p", "li", "div", "span"]):
         if tag.decomposed:
@@ -172,6 +170,11 @@ def _strip(root: Tag) -> None:
         href = _attr(tag, "href") or ""
         if href.startswith("tel:") or (_CTA.match(text) and len(text) <= 120):
             _drop_with_empty_parents(tag, root)
+
+
+def _is_wrapper(tag: Tag, total: int) -> bool:
+    """A layout wrapper ('content has-sidebar') holds most of the text in several blocks; furniture does not."""
+    return len(tag.get_text()) > total / 2 and len(tag.find_all(["p", *_HEADINGS], limit=2)) >= 2
 
 
 def _drop_with_empty_parents(tag: Tag, root: Tag) -> None:

@@ -110,7 +110,7 @@ def _abstract(abstract: etree._Element | None) -> tuple[str, tuple[tuple[str, st
         if text := _text(el):
             sections.append((fields.clean(el.get("Label")) or "", text))
     joined = "\n\n".join(f"{label}: {text}" if label else text for label, text in sections)
-    return joined, tuple(sections)
+    return joined, tuple(sections) if any(label for label, _ in sections) else ()
 
 
 def _missing_title(name: str, el: etree._Element, field: str, pmid: str | None) -> Problem:

@@ -1,0 +1,253 @@
+"""The clinician's query language: "PTSD + IM + CBT outcomes" → concepts, fields and free text.
+
+Terms are separated by `+`, `,` or spaces. Each run of words is matched against the
+ontology's labels, longest first, so "treatment resistant depression" is one concept
+and "IM" is the intramuscular route. Also understood:
+
+    condition:PTSD  route:IM  therapy:"prolonged exposure"   a concept of a given scheme
+    year:2015-2023  year:>=2018  n>=20  n:20-100               ranges
+    "exact phrase"                                              free text, as a phrase
+    -esketamine   NOT esketamine                                exclusion
+    … outcomes | side effects | studies | reviews | claims      a trailing intent word
+
+Words that name no concept are free text over titles, abstracts, findings and claims.
+Parsing is pure (no index access) so the CLI, the API and the pages share it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kb.errors import QueryError
+from kb.namespaces import SCHEMES
+from kb.vocab import Vocabulary, normalize
+
+FIELD_SCHEMES = {
+    "condition": "condition",
+    "route": "route",
+    "therapy": "therapy",
+    "outcome": "outcome",
+    "instrument": "instrument",
+    "measure": "instrument",
+    "adverse": "adverse_effect",
+    "adverse_effect": "adverse_effect",
+    "side_effect": "adverse_effect",
+    "design": "design",
+    "level": "evidence_level",
+    "evidence": "evidence_level",
+    "drug": "drug",
+    "timing": "timing",
+}
+RANGE_FIELDS = ("year", "n")
+INTENTS = {
+    "outcomes": "outcomes",
+    "outcome": "outcomes",
+    "results": "outcomes",
+    "side effects": "side effects",
+    "side effect": "side effects",
+    "adverse effects": "side effects",
+    "adverse events": "side effects",
+    "safety": "side effects",
+    "studies": "studies",
+    "trials": "studies",
+    "evidence": "studies",
+    "reviews": "reviews",
+    "claims": "claims",
+    "articles": "claims",
+}
+# Words that join terms in everyday queries; never concepts or free text ("in" is not intranasal here).
+JOINERS = frozenset("and or with for of in on the a an to by vs versus plus using via ketamine-assisted".split()) - {"ketamine-assisted"}
+MAX_NGRAM = 8
+_TOKEN = re.compile(
+    r'(?P<neg>-|NOT\s+)?(?:(?P<field>[a-z_]+)(?P<op>:>=|:<=|:>|:<|>=|<=|:|>|<|=)(?P<fval>"[^"]*"|[^\s+,]+)|"(?P<phrase>[^"]*)"|(?P<word>[^\s+,"]+))'
+)
+
+
+@dataclass(frozen=True)
+class ConceptTerm:
+    iri: str
+    scheme: str
+    label: str
+    text: str  # as typed
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class RangeTerm:
+    field: str  # "year" or "n"
+    low: int | None
+    high: int | None
+    text: str
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    concepts: list[ConceptTerm] = field(default_factory=list)
+    ranges: list[RangeTerm] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # free text words
+    phrases: list[str] = field(default_factory=list)
+    excluded_words: list[str] = field(default_factory=list)
+    intent: str | None = None
+
+    @property
+    def positive_concepts(self) -> list[ConceptTerm]:
+        return [c for c in self.concepts if not c.negated]
+
+
+def parse(raw: str, vocab: Vocabulary, max_chars: int = 2000) -> ParsedQuery:
+    text = (raw or "").strip()
+    if not text:
+        raise QueryError("the query is empty: type a condition, route, therapy or outcome, e.g. PTSD + IM + CBT outcomes")
+    if len(text) > max_chars:
+        raise QueryError(f"the query is {len(text):,} characters long; the limit is {max_chars:,}")
+    if text.count('"') % 2:
+        raise QueryError('unbalanced quotes: every " needs a closing "')
+    q = ParsedQuery(raw=text)
+    text = _take_intent(text, q)
+    pending: list[tuple[str, bool]] = []  # plain words waiting for longest-match
+
+    def flush() -> None:
+        _match_words(pending, vocab, q)
+        pending.clear()
+
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        between = text[pos : m.start()]
+        if "+" in between or "," in between:
+            flush()
+        pos = m.end()
+        negated = bool(m.group("neg"))
+        if m.group("field"):
+            flush()
+            _field_term(m.group("field"), m.group("op"), m.group("fval").strip('"'), negated, m.group(0), vocab, q)
+        elif m.group("phrase") is not None:
+            flush()
+            phrase = m.group("phrase").strip()
+            if phrase:
+                hits = vocab.lookup(phrase)
+                if hits:
+                    _add_concept(q, vocab, hits[0], phrase, negated)
+                else:
+                    (q.excluded_words if negated else q.phrases).append(phrase)
+        else:
+            if negated:
+                flush()
+                pending.append((m.group("word"), True))
+                flush()
+            else:
+                pending.append((m.group("word"), False))
+    flush()
+    if not (q.concepts or q.ranges or q.words or q.phrases or q.intent):
+        raise QueryError("the query has no search terms: add a condition, route, therapy, outcome or a word to look for")
+    return q
+
+
+def _take_intent(text: str, q: ParsedQuery) -> str:
+    lowered = text.lower().rstrip()
+    for phrase in sorted(INTENTS, key=len, reverse=True):
+        if lowered == phrase or lowered.endswith((" " + phrase, "+" + phrase, "," + phrase)):
+            q.intent = INTENTS[phrase]
+            return text[: len(text.rstrip()) - len(phrase)].rstrip(" +,")
+    return text
+
+
+def _field_term(name: str, op: str, value: str, negated: bool, original: str, vocab: Vocabulary, q: ParsedQuery) -> None:
+    name = name.lower()
+    if name in RANGE_FIELDS:
+        q.ranges.append(_range(name, op, value, original))
+        return
+    scheme = FIELD_SCHEMES.get(name)
+    if scheme is None:
+        fields = ", ".join(sorted({*FIELD_SCHEMES, *RANGE_FIELDS}))
+        raise QueryError(f"unknown field {name!r} in {original!r}; known fields: {fields}")
+    if op != ":":
+        raise QueryError(f"{original!r}: use {name}:VALUE (comparisons are for year and n)")
+    hits = vocab.lookup(value, scheme)
+    if not hits:
+        choices = ", ".join(c.pref_label for c in vocab.in_scheme(scheme))
+        raise QueryError(f"{value!r} is not a known {scheme.replace('_', ' ')}; known: {choices}")
+    _add_concept(q, vocab, hits[0], value, negated)
+
+
+def _range(name: str, op: str, value: str, original: str) -> RangeTerm:
+    op = op.lstrip(":") or "="
+    span = re.fullmatch(r"(\d+)\s*(?:-|–|\.\.)\s*(\d+)", value)
+    if span and op in ("", "="):
+        low, high = int(span.group(1)), int(span.group(2))
+        if low > high:
+            raise QueryError(f"{original!r}: the range runs backwards ({low} > {high})")
+        return RangeTerm(name, low, high, original)
+    if not value.isdigit():
+        example = "year:2015-2023 or year:>=2018" if name == "year" else "n>=20 or n:20-100"
+        raise QueryError(f"{original!r}: {name} needs a whole number or a range, e.g. {example}")
+    v = int(value)
+    bounds = {"=": (v, v), ">=": (v, None), ">": (v + 1, None), "<=": (None, v), "<": (None, v - 1)}
+    if op not in bounds:
+        raise QueryError(f"{original!r}: unknown comparison {op!r}")
+    return RangeTerm(name, *bounds[op], original)
+
+
+def _match_words(pending: list[tuple[str, bool]], vocab: Vocabulary, q: ParsedQuery) -> None:
+    """Longest label match over the words of one segment; leftovers are free text."""
+    words = [w for w, _ in pending]
+    negs = [n for _, n in pending]
+    i = 0
+    while i < len(words):
+        for size in range(min(MAX_NGRAM, len(words) - i), 0, -1):
+            chunk = " ".join(words[i : i + size])
+            if size == 1 and (normalize(chunk) in JOINERS or not normalize(chunk)):
+                hits = []
+            else:
+                hits = vocab.lookup(chunk)
+            if hits:
+                _add_concept(q, vocab, _prefer(hits, vocab), chunk, any(negs[i : i + size]))
+                i += size
+                break
+        else:
+            word = words[i]
+            key = normalize(word)
+            if key and key not in JOINERS:
+                (q.excluded_words if negs[i] else q.words).append(word)
+            i += 1
+
+
+def _prefer(hits: list[str], vocab: Vocabulary) -> str:
+    """Several schemes share a label ("anxiety"): the earlier scheme in SCHEMES wins (conditions first)."""
+    return min(hits, key=lambda iri: SCHEMES.index(vocab[iri].scheme))
+
+
+def _add_concept(q: ParsedQuery, vocab: Vocabulary, iri: str, text: str, negated: bool) -> None:
+    c = vocab[iri]
+    if any(t.iri == iri and t.negated == negated for t in q.concepts):
+        return
+    q.concepts.append(ConceptTerm(iri=iri, scheme=c.scheme, label=c.pref_label, text=text, negated=negated))
+
+
+def also_searched(vocab: Vocabulary, iri: str) -> list[str]:
+    """What a concept term also matches: its synonyms and its narrower concepts, shown to the user."""
+    c = vocab[iri]
+    synonyms = [*c.abbreviations, *c.alt_labels]
+    narrower = sorted(vocab[i].pref_label for i in vocab.descendants(iri))
+    return [*dict.fromkeys(synonyms), *narrower]
+
+
+def interpretation(q: ParsedQuery, vocab: Vocabulary) -> dict:
+    return {
+        "terms": [
+            {
+                "text": t.text,
+                "scheme": t.scheme,
+                "label": t.label,
+                "iri": t.iri,
+                "negated": t.negated,
+                "also_searched": also_searched(vocab, t.iri),
+            }
+            for t in q.concepts
+        ],
+        "ranges": [{"field": r.field, "min": r.low, "max": r.high, "text": r.text} for r in q.ranges],
+        "free_text": [*q.words, *(f'"{p}"' for p in q.phrases)],
+        "excluded_text": q.excluded_words,
+        "intent": q.intent,
+    }

@@ -1,0 +1,116 @@
+"""BibTeX / BibLaTeX: real files through the real parser (bibtexparser 2 + pylatexenc)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.parsers import bibtex
+from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = (DATA / "sample.bib").read_bytes()
+
+
+def parse_bytes(data: bytes, name: str = "refs.bib") -> list:
+    return list(bibtex.parse(Path(name), data))
+
+
+def test_sample_gives_studies_and_problems_in_file_order():
+    items = parse_bytes(SAMPLE)
+    assert [type(item) for item in items] == [ParsedStudy, ParsedStudy, Problem, Problem, ParsedStudy]
+    assert [item.line for item in items] == [4, 17, 32, 37, 41]
+
+
+def test_article_fields():
+    study = parse_bytes(SAMPLE)[0]
+    assert study.title.startswith("Cognitive Behavior Therapy May Sustain Antidepressant Effects")
+    assert study.authors == ("Wilkinson ST", "et al.")  # "and others"
+    assert (study.journal, study.year, study.volume, study.issue) == ("Psychotherapy and Psychosomatics", 2017, "86", "3")
+    assert study.pages == "162-167"
+    assert (study.doi, study.pmid) == ("10.1159/000457960", "28490030")
+    assert study.abstract == "Placeholder abstract; 50% of this sentence is filler."  # a bare % is not a comment
+    assert study.publication_types == ("article",)
+
+
+def test_latex_accents_become_unicode_and_names_family_initials():
+    study = parse_bytes(SAMPLE)[1]
+    assert study.authors == ("Müller AL", "García López J", "KAPKB Test Consortium", "van der Berg JP", "Okafor C Jr")
+    assert study.title == "Ketamine-Assisted Psychotherapy in PTSD: An Étude of Integration"
+
+
+def test_biblatex_fields():
+    study = parse_bytes(SAMPLE)[1]
+    assert (study.journal, study.year, study.issue, study.pages) == ("Journal of Fictional Psychiatry", 2021, "4", "1-9")
+    assert study.doi == "10.5555/kapkb.test.4"
+    assert study.pmid == "99999907"  # eprinttype = pubmed
+    assert study.url == "https://example.org/kapkb/test-4?ref=a%20b"  # URLs are not LaTeX-decoded
+    assert study.keywords == ("ketamine", "psychotherapy", "integration")
+
+
+def test_missing_title_and_broken_entry_are_problems():
+    _, _, untitled, broken, _ = parse_bytes(SAMPLE)
+    assert str(untitled) == "refs.bib, line 32, field title: expected a title, got nothing (entry untitled2022)"
+    assert broken.line == 37 and "Unexpected block start" in broken.got
+
+
+def test_duplicate_keys_still_give_both_records():
+    data = b"@article{same, title = {First fictional}}\n@article{same, title = {Second {fictional}}}\n"
+    first, second = parse_bytes(data)
+    assert (first.title, second.title) == ("First fictional", "Second fictional")
+
+
+def test_string_macros_are_resolved():
+    data = b'@string{jfp = "Journal of Fictional Psychiatry"}\n@article{a, title = {T}, journal = jfp, year = 2020}\n'
+    (study,) = parse_bytes(data)
+    assert study.journal == "Journal of Fictional Psychiatry"
+
+
+def test_file_without_entries_is_a_parse_error():
+    with pytest.raises(ParseError, match="expected BibTeX entries"):
+        parse_bytes(b"% only a comment\n")
+
+
+def test_cp1252_file_is_read():
+    (study,) = parse_bytes(b"@article{a, title = {Caf\xe9 culture}, author = {M\xfcller, Hans}}")
+    assert (study.title, study.authors) == ("Café culture", ("Müller H",))
+
+
+def test_binary_and_empty_files_are_parse_errors():
+    with pytest.raises(ParseError, match="binary"):
+        parse_bytes((DATA / "binary.bin").read_bytes())
+    with pytest.raises(ParseError, match="empty file"):
+        parse_bytes(b"")
+
+
+def check_never_crashes(data: bytes) -> None:
+    try:
+        items = list(bibtex.parse(Path("fuzz.bib"), data))
+    except ParseError as err:
+        assert isinstance(err.problem, Problem)
+        return
+    for item in items:
+        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
+        str(item)
+
+
+def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
+    n = len(sample)
+    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
+        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
+    )
+
+
+FRAGMENTS = ["@article{", "@string{", "}", "{", "author = ", "title = ", " and ", ",", '"', "\\", "#", "%", "\n", "="]
+entries = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
+    lambda parts: "".join(parts).encode()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2000), mutations(SAMPLE), entries))
+def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
+    check_never_crashes(data)

@@ -1,0 +1,132 @@
+"""RIS: real files through the real parser (rispy underneath)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.parsers import fields, ris
+from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = (DATA / "sample.ris").read_bytes()
+
+
+def parse_bytes(data: bytes, name: str = "refs.ris") -> list:
+    return list(ris.parse(Path(name), data))
+
+
+def test_sample_gives_two_studies_and_one_problem():
+    assert [type(item) for item in parse_bytes(SAMPLE)] == [ParsedStudy, Problem, ParsedStudy]
+
+
+def test_journal_article_fields():
+    study = parse_bytes(SAMPLE)[0]
+    assert study.title.startswith('"This Is Something That Changed My Life"')
+    assert study.authors == ("Mollaahmetoglu OM", "Keeler J", "Ashbullby KJ", "Ketzitzidou-Argyri E", "Grabski M", "Morgan CJA")
+    assert (study.journal, study.year, study.volume, study.pages) == ("Frontiers in Psychiatry", 2021, "12", "695335")
+    assert study.doi == "10.3389/fpsyt.2021.695335"  # resolver prefix removed, lowercased
+    assert study.pmid == "34483991"  # AN from a PubMed export
+    assert study.pmcid == "PMC8415567"
+    assert study.url == "https://www.frontiersin.org/articles/10.3389/fpsyt.2021.695335"
+    assert study.keywords == ("ketamine", "alcohol use disorder", "qualitative")
+    assert study.publication_types == ("JOUR",)
+    assert study.line == 1
+
+
+def test_missing_title_names_the_record_line():
+    problem = parse_bytes(SAMPLE)[1]
+    assert str(problem) == "refs.ris, line 25, field TI: expected a title, got nothing"
+
+
+def test_chapter_with_a1_t1_y1_ep_and_continuation_line():
+    study = parse_bytes(SAMPLE)[2]
+    assert study.title == "Set and setting in ketamine sessions: a fictional chapter"
+    assert study.authors == ("Okafor C", "World Health Organization")
+    assert study.journal == "A Fictional Handbook of Psychedelic Care"
+    assert (study.year, study.pages, study.doi) == (2020, "45-61", "10.5555/kapkb.test.3")
+    assert study.abstract == "Chapter summary, written for the tests, continued on an indented line."
+    assert study.pmid is None  # an Embase accession number is not a PMID
+    assert study.line == 31
+
+
+def test_record_without_er_at_end_of_file_is_kept():
+    (study,) = parse_bytes(b"TY  - JOUR\nTI  - A fictional unterminated record\nPY  - 2020\n")
+    assert study.title == "A fictional unterminated record" and study.year == 2020
+
+
+def test_header_lines_before_the_first_record_are_ignored():
+    data = b"Provider: Fictional Publisher\r\nContent: text/plain\r\n\r\nTY  - JOUR\r\nT1  - Fictional\r\nER  - \r\n"
+    (study,) = parse_bytes(data)
+    assert study.title == "Fictional"
+
+
+def test_doi_from_url_when_do_is_missing():
+    (study,) = parse_bytes(b"TY  - JOUR\nTI  - Fictional\nUR  - https://doi.org/10.5555/KAPKB.TEST.7\nER  - \n")
+    assert study.doi == "10.5555/kapkb.test.7"
+
+
+def test_file_without_records_is_a_parse_error():
+    with pytest.raises(ParseError, match="expected RIS records starting with 'TY  - '"):
+        parse_bytes(b"TI  - no type line\n")
+
+
+def test_binary_empty_and_undecodable_files_are_parse_errors():
+    with pytest.raises(ParseError, match="binary"):
+        parse_bytes((DATA / "binary.bin").read_bytes())
+    with pytest.raises(ParseError, match="empty file"):
+        parse_bytes((DATA / "empty.txt").read_bytes())
+    with pytest.raises(ParseError, match="undecodable bytes at offset 13"):
+        parse_bytes(b"TY  - JOUR\nTI\x81\x8d\n")
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Dakwar, Elias", "Dakwar E"),
+        ("Dakwar, E.", "Dakwar E"),
+        ("Dakwar E", "Dakwar E"),
+        ("Elias Dakwar", "Dakwar E"),
+        ("Zarate, Carlos A., Jr.", "Zarate CA Jr"),
+        ("Zarate CA Jr", "Zarate CA Jr"),
+        ("van der Berg, Jan-Piet", "van der Berg JP"),
+        ("van der Berg JP", "van der Berg JP"),
+        ("US Food and Drug Administration", "US Food and Drug Administration"),
+        ("Madonna", "Madonna"),
+    ],
+)
+def test_author_names_become_family_initials(written, expected):
+    assert fields.person(written) == expected
+
+
+def check_never_crashes(data: bytes) -> None:
+    try:
+        items = list(ris.parse(Path("fuzz.ris"), data))
+    except ParseError as err:
+        assert isinstance(err.problem, Problem)
+        return
+    for item in items:
+        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
+        str(item)
+
+
+def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
+    n = len(sample)
+    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
+        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
+    )
+
+
+FRAGMENTS = ["TY  - ", "ER  - ", "TI  - ", "AU  - ", "UR  - ", "KW  - ", "PY  - ", "UK  - ", "\n", "   ", ";", ","]
+tagged = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
+    lambda parts: "".join(parts).encode()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2000), mutations(SAMPLE), tagged))
+def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
+    check_never_crashes(data)
