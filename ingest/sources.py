@@ -62,9 +62,17 @@ _PROLOG = re.compile(r"^(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _DOCTYPE = re.compile(r"<!DOCTYPE\s+([A-Za-z_][\w:.-]*)", re.IGNORECASE)
 _ROOT = re.compile(r"<([A-Za-z_][\w:.-]*)")
 _PUBMED_ROOTS = {"PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"}
-_HTML_START = re.compile(r"<(?:html|head|body)\b|<!doctype\s+html", re.IGNORECASE)
+_HTML_START = re.compile(
+    r"<(?:html|head|body|meta|title|article|main|section|div|p|h[1-6])\b|<!doctype\s+html", re.IGNORECASE
+)
 _CTGOV_KEYS = re.compile(r'"(?:protocolSection|studies)"\s*:')
-_BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
+_BIBTEX_ENTRY = re.compile(
+    r"^\s*@(?:article|book|booklet|inbook|incollection|inproceedings|conference|manual|mastersthesis|misc|"
+    r"phdthesis|proceedings|techreport|unpublished|online|report|thesis|dataset|software|collection|"
+    r"electronic|www|string|preamble|comment)\s*[{(]",
+    re.MULTILINE | re.IGNORECASE,
+)
+_RIS_TAG = re.compile(r"^TY  - ", re.MULTILINE)
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
 
 
@@ -79,7 +87,7 @@ def read_bytes(location: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
                 raise ParseError(Problem(name, None, None, "a file", "a directory"))
             size = path.stat().st_size
             if size > max_bytes:
-                raise ParseError(Problem(name, None, None, f"at most {_mib(max_bytes)}", f"{_mib(size)} (not read)"))
+                raise ParseError(Problem(name, None, None, f"at most {_size(max_bytes)}", f"{_size(size)} (not read)"))
             data = path.read_bytes()
         except FileNotFoundError:
             raise ParseError(Problem(name, None, None, "a readable file", "no such file")) from None
@@ -92,8 +100,8 @@ def read_bytes(location: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
 def check_size(location: str | Path, data: bytes, max_bytes: int = MAX_BYTES) -> None:
     """Raise ParseError for more than `max_bytes` (the limit holds for stdin and in-memory data too)."""
     if len(data) > max_bytes:
-        got = f"more than {_mib(max_bytes)}" if str(location) == STDIN else _mib(len(data))
-        raise ParseError(Problem(str(location), None, None, f"at most {_mib(max_bytes)}", f"{got} (not parsed)"))
+        got = f"more than {_size(max_bytes)}" if str(location) == STDIN else _size(len(data))
+        raise ParseError(Problem(str(location), None, None, f"at most {_size(max_bytes)}", f"{got} (not parsed)"))
 
 
 def parse(fmt: str, path: Path, data: bytes, max_bytes: int = MAX_BYTES) -> Iterator[Any]:
@@ -105,8 +113,8 @@ def parse(fmt: str, path: Path, data: bytes, max_bytes: int = MAX_BYTES) -> Iter
     return module.parse(path, data)
 
 
-def _mib(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MiB"
+def _size(size: int) -> str:
+    return f"{size:,} bytes ({size / 1024 / 1024:.1f} MiB)"
 
 
 def detect_format(path: Path, data: bytes) -> str:
@@ -120,13 +128,12 @@ def detect_format(path: Path, data: bytes) -> str:
         return found
     if suffix in (".yaml", ".yml"):  # YAML may open with '---', which would read as front matter
         return "curated"
-    if head.startswith("---\n") or _MD_HEADING.match(head.lstrip()):
+    if _front_matter(head) or _MD_HEADING.match(head.lstrip()):
         return "markdown"
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
-    raise ParseError(
-        Problem(name, None, None, f"a known format ({', '.join(KNOWN_FORMATS)})", "content and extension that match none")
-    )
+    expected = f"a known format ({', '.join(KNOWN_FORMATS)})"
+    raise ParseError(Problem(name, None, None, expected, "content and extension that match none of them"))
 
 
 def _by_content(head: str) -> str | None:
@@ -139,17 +146,23 @@ def _by_content(head: str) -> str | None:
         tag = root.group(1) if root else ""
         if tag in _PUBMED_ROOTS:
             return "pubmed-xml"
-        if tag.lower() == "html" or _HTML_START.search(head):
+        if tag.lower() == "html" or _HTML_START.match(after_prolog):
             return "html"
     if first_line.startswith("PMID-"):
         return "medline"
-    if first_line.startswith("TY  - "):
-        return "ris"
     if stripped.startswith(("{", "[")) and _CTGOV_KEYS.search(head):
         return "ctgov-json"
-    if _BIBTEX_ENTRY.search(head) and not head.startswith("---"):
+    if _front_matter(head):  # a Markdown page may quote RIS or BibTeX; its front matter says what it is
+        return None
+    if _RIS_TAG.search(head):  # some exports put a "Provider: …" header before the first record
+        return "ris"
+    if _BIBTEX_ENTRY.search(head):
         return "bibtex"
     return None
+
+
+def _front_matter(head: str) -> bool:
+    return head.split("\n", 1)[0].rstrip() == "---"
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:

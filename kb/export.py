@@ -31,7 +31,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -43,7 +43,7 @@ from citeproc.source.json import CiteProcJSON
 from kb import errors
 from kb.model import Study
 
-__all__ = ["FORMATS", "ExportContext", "Format", "UnknownFormat", "csl_item", "export", "filename", "format_references"]
+__all__ = ["CSV_COLUMNS", "FORMATS", "ExportContext", "Format", "UnknownFormat", "csl_item", "export", "filename", "format_references"]
 
 
 class UnknownFormat(errors.UnknownFormat, ValueError):
@@ -172,7 +172,15 @@ def _provenance(ctx: ExportContext) -> list[tuple[str, str]]:
 
 
 def _is_http(url: str | None) -> bool:
-    return bool(url) and re.match(r"https?://[^\s<>\"]+$", url or "") is not None
+    return url is not None and re.fullmatch(r"https?://[^\s<>\"']+", url) is not None
+
+
+def _own_urls(study: Study) -> set[str]:
+    """The URLs a style prints from the study's own DOI and URL fields: the only ones made links."""
+    urls = {_clean(study.url)} if _is_http(study.url) else set()
+    if study.doi:
+        urls.add("https://doi.org/" + _clean(study.doi))
+    return urls
 
 
 # --- BibTeX ----------------------------------------------------------------------
@@ -187,6 +195,8 @@ _STOPWORDS = frozenset("a an the of on in and or for to with from by at as is ar
 
 
 def _brace_table(text: str) -> dict[int, str]:
+    if "{" not in text and "}" not in text:
+        return _BALANCED_BRACES
     depth = 0
     for char in text:
         depth += {"{": 1, "}": -1}.get(char, 0)
@@ -435,11 +445,14 @@ def _hold(value: object) -> object:
     return value
 
 
-def _link(match: re.Match[str]) -> str:
-    url = match[0].rstrip(".,;:")
-    if url.endswith(")") and url.count("(") < url.count(")"):
-        url = url[:-1]
-    return f'<a href="{url}">{url}</a>{match[0][len(url):]}'
+def _linked(text: str, own: set[str]) -> str:
+    """Make the study's own URLs links in escaped HTML; a URL in a title stays text."""
+
+    def link(match: re.Match[str]) -> str:
+        url = match[0].rstrip(".,;:")
+        return f'<a href="{url}">{url}</a>{match[0][len(url):]}' if html.unescape(url) in own else match[0]
+
+    return _URL.sub(link, text)
 
 
 def format_references(
@@ -451,6 +464,8 @@ def format_references(
     the input order (the Markdown reading list follows the query's ranking).
     HTML output has field values escaped and URLs as links.
     """
+    if style not in _STYLES:
+        raise UnknownFormat(style)
     csl_style, _ = _STYLES[style]
     items = []
     for index, study in enumerate(studies):
@@ -476,7 +491,7 @@ def format_references(
         if style != "apa":  # numbered styles: citeproc-py ignores second-field-align, "1.Daly" -> "1. Daly"
             text = _NUMBERED.sub(r"\1. ", text, count=1)
         if as_html:
-            text = _URL.sub(_link, text.translate(_RELEASE))
+            text = _linked(text.translate(_RELEASE), _own_urls(studies[int(cited.key)]))
         out.append((int(cited.key), text))
     return out
 
@@ -554,20 +569,23 @@ def _html(style: str) -> Callable[[Sequence[Study], ExportContext], str]:
 # --- Markdown ----------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    """Markdown-escape text, keeping URLs whole as autolinks."""
+def _md(text: str, own: Collection[str] = ()) -> str:
+    """Markdown-escape text; the study's own URLs stay whole, as autolinks."""
     out, last = [], 0
     for match in _URL.finditer(text):
+        url = match[0].rstrip(".,;:")
+        if url not in own:
+            continue
         out.append(_md_text(text[last : match.start()]))
-        out.append(f"<{match[0]}>")
-        last = match.end()
+        out.append(f"<{url}>")
+        last = match.start() + len(url)
     out.append(_md_text(text[last:]))
     return "".join(out)
 
 
-def _md_block(text: str) -> str:
+def _md_block(text: str, own: Collection[str]) -> str:
     """`_md`, and nothing at the start that would open a heading, a bullet or a numbered list."""
-    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", _md(text))
+    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", _md(text, own))
     return re.sub(r"^([#+\-])", r"\\\1", escaped)
 
 
@@ -606,7 +624,8 @@ def _markdown(studies: Sequence[Study], ctx: ExportContext) -> str:
         lines += [f"{label}: {shown}", ""]
     references = format_references(studies, "apa", ctx, sort=False)
     for index, text in references:
-        lines.append(" ".join(["-", _md_block(text), *_md_links(studies[index], ctx)]))
+        study = studies[index]
+        lines.append(" ".join(["-", _md_block(text, _own_urls(study)), *_md_links(study, ctx)]))
     if not references:
         lines.append("No studies.")
     return "\n".join(lines) + "\n"

@@ -113,7 +113,10 @@ def parse(raw: str, vocab: Vocabulary, max_chars: int = 2000) -> ParsedQuery:
         pending.clear()
 
     pos = 0
-    for m in _TOKEN.finditer(text):
+    while True:
+        m = _TOKEN.search(text, pos)
+        if m is None:
+            break
         between = text[pos : m.start()]
         if "+" in between or "," in between:
             flush()
@@ -121,14 +124,17 @@ def parse(raw: str, vocab: Vocabulary, max_chars: int = 2000) -> ParsedQuery:
         negated = bool(m.group("neg"))
         if m.group("field"):
             flush()
-            _field_term(m.group("field"), m.group("op"), m.group("fval").strip('"'), negated, m.group(0), vocab, q)
+            value = m.group("fval")
+            if not value.startswith('"') and m.group("field").lower() in FIELD_SCHEMES:
+                value, pos = _extend_value(text, pos, value, FIELD_SCHEMES[m.group("field").lower()], vocab)
+            _field_term(m.group("field"), m.group("op"), value.strip('"'), negated, text[m.start() : pos], vocab, q)
         elif m.group("phrase") is not None:
             flush()
             phrase = m.group("phrase").strip()
             if phrase:
                 hits = vocab.lookup(phrase)
                 if hits:
-                    _add_concept(q, vocab, hits[0], phrase, negated)
+                    _add_concept(q, vocab, _prefer(hits, vocab), phrase, negated)
                 else:
                     (q.excluded_words if negated else q.phrases).append(phrase)
         else:
@@ -169,6 +175,20 @@ def _field_term(name: str, op: str, value: str, negated: bool, original: str, vo
         choices = ", ".join(c.pref_label for c in vocab.in_scheme(scheme))
         raise QueryError(f"{value!r} is not a known {scheme.replace('_', ' ')}; known: {choices}")
     _add_concept(q, vocab, hits[0], value, negated)
+
+
+def _extend_value(text: str, pos: int, value: str, scheme: str, vocab: Vocabulary) -> tuple[str, int]:
+    """`design:systematic review`: take following words while they make a longer label of the scheme."""
+    best = (value, pos)
+    words = list(re.finditer(r"[^\s+,\"]+", text[pos:]))
+    for i in range(min(MAX_NGRAM - 1, len(words))):
+        gap = text[pos + (words[i - 1].end() if i else 0) : pos + words[i].start()]
+        if "+" in gap or "," in gap:
+            break
+        candidate = value + " " + " ".join(w.group(0) for w in words[: i + 1])
+        if vocab.lookup(candidate, scheme):
+            best = (candidate, pos + words[i].end())
+    return best
 
 
 def _range(name: str, op: str, value: str, original: str) -> RangeTerm:

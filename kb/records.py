@@ -146,6 +146,29 @@ def claim_from(g: Graph, node, res: Resources) -> Claim:
     )
 
 
+UNORDERED = (
+    "drugs", "conditions", "routes", "therapies", "outcomes", "instruments", "adverse_effects", "timing",
+    "keywords", "publication_types", "results_publications", "evidence_urls", "dose_mg_per_kg",
+)  # fmt: skip
+
+
+def canonical(record: Study | Article) -> Study | Article:
+    """Sort the fields RDF holds as sets, so a record reads back from the store exactly as it was written."""
+    from dataclasses import replace
+
+    if isinstance(record, Article):
+        claims = tuple(
+            replace(
+                c,
+                concepts=tuple(sorted(set(c.concepts))),
+                citation=replace(c.citation, authors=tuple(sorted(set(c.citation.authors)))) if c.citation else None,
+            )
+            for c in record.claims
+        )
+        return replace(record, concepts=tuple(sorted(set(record.concepts))), claims=claims)
+    return replace(record, **{name: tuple(sorted(set(getattr(record, name)))) for name in UNORDERED})
+
+
 def study_from_dict(d: dict) -> Study:
     """A Study from its JSON form (`dataclasses.asdict`), as the index stores it."""
     fields = {k: v for k, v in d.items() if k in Study.__dataclass_fields__}

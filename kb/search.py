@@ -79,7 +79,7 @@ def find(kb, raw: str, sort: str = "evidence") -> Found:
     hits = _run(searcher, q, q.positive_concepts, required)
     relaxed = None
     lacking: dict[int, list[str]] = {}
-    if not hits and len(q.positive_concepts) + bool(q.words or q.phrases) > 1:
+    if not hits and len(q.positive_concepts) > 1:
         hits, relaxed, lacking = _relax(searcher, q, required)
     return Found(q, _rank(searcher, hits, sort), relaxed, lacking, searcher)
 
@@ -97,20 +97,24 @@ def _concept_query(t: ConceptTerm) -> wq.Query:
     return wq.Term(t.scheme, slug_of(t.iri))
 
 
-def _run(searcher, q: ParsedQuery, concepts: list[ConceptTerm], required: wq.Query, with_text: bool = True) -> list[Hit]:
+def _run(searcher, q: ParsedQuery, concepts: list[ConceptTerm], required: wq.Query) -> list[Hit]:
     clauses: list[wq.Query] = [required, *(_concept_query(t) for t in concepts)]
     for r in q.ranges:
         clauses.append(wq.NumericRange(r.field, r.low, r.high))
     negatives = [_concept_query(t) for t in q.concepts if t.negated]
     negatives += [wq.Or([wq.Term(f, w.lower()) for f in TEXT_FIELDS]) for w in q.excluded_words]
-    text_q = _parse_text(searcher, q) if with_text else None
-    if text_q is not None:
+    text_q = _parse_text(searcher, q)
+    # Free text narrows the results only when no concept or range does; beside them it ranks.
+    text_filters = text_q is not None and not (concepts or q.ranges)
+    if text_filters:
         clauses.append(text_q)
     query: wq.Query = wq.And(clauses)
     if negatives:
         query = wq.AndNot(query, wq.Or(negatives))
     if text_q is None:
         return [Hit(d, 0.0) for d in searcher.docs_for_query(query)]
+    if not text_filters:
+        query = wq.AndMaybe(query, text_q)
     results = searcher.search(query, limit=None)
     return [Hit(r.docnum, r.score) for r in results]
 
@@ -133,15 +137,12 @@ def _escape(word: str) -> str:
 
 def _relax(searcher, q: ParsedQuery, required: wq.Query) -> tuple[list[Hit], dict, dict[int, list[str]]]:
     """Drop the fewest terms that give results; group what was found by what it lacks."""
-    terms: list[ConceptTerm | str] = list(q.positive_concepts)
-    if q.words or q.phrases:
-        terms.append("text")
-    names = {id(t): (t.label if isinstance(t, ConceptTerm) else " ".join([*q.words, *q.phrases])) for t in terms}
+    terms = list(q.positive_concepts)
+    names = {id(t): t.label for t in terms}
     for drop in range(1, len(terms)):
         groups = []
         for kept in itertools.combinations(terms, len(terms) - drop):
-            concepts = [t for t in kept if isinstance(t, ConceptTerm)]
-            hits = _run(searcher, q, concepts, required, with_text="text" in kept)
+            hits = _run(searcher, q, list(kept), required)
             if hits:
                 lacks = [names[id(t)] for t in terms if t not in kept]
                 groups.append((kept, lacks, hits))

@@ -1,8 +1,13 @@
 """The RDF store behind one small interface: embedded Oxigraph, or any SPARQL 1.1 endpoint.
 
-Both answer `select`/`ask`/`construct`/`raw_query` and apply `update` as one
-transaction (Oxigraph's `Store.update`, and a single SPARQL Update request), so a
+Both answer `select`/`ask`/`construct`/`results`/`raw_query` and apply `update` as
+one transaction (Oxigraph's `Store.update`, and a single SPARQL Update request), so a
 source's graph is replaced atomically either way.
+
+Queries see the union of all named graphs as their default graph: embedded through
+Oxigraph's `use_default_graph_as_union`, remote through the server's own setting
+(`oxigraph serve --union-default-graph`, Fuseki's `tdb2:unionDefaultGraph`; GraphDB
+and Virtuoso do it by default). See docs/sparql.md.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import urllib.parse
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import pyoxigraph as ox
 
 from kb.errors import SparqlSyntaxError, Unavailable
+from kb.namespaces import PREFIXES
 
 Row = dict[str, Any]
 
@@ -34,6 +40,8 @@ GRAPH_FORMATS = {
     "nquads": ("application/n-quads", ox.RdfFormat.N_QUADS),
     "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
     "xml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    "trig": ("application/trig", ox.RdfFormat.TRIG),
 }
 
 
@@ -42,9 +50,10 @@ class Store(Protocol):
     def ask(self, query: str) -> bool: ...
     def construct(self, query: str) -> list[ox.Triple]: ...
     def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]: ...
+    def results(self, query: str, **dataset: Any) -> Any: ...
     def update(self, update: str) -> None: ...
     def named_graphs(self) -> list[str]: ...
-    def dump(self, fmt: str) -> bytes: ...
+    def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None: ...
     def __len__(self) -> int: ...
 
 
@@ -107,6 +116,10 @@ class EmbeddedStore:
     def construct(self, query: str) -> list[ox.Triple]:
         return list(self._query(query))
 
+    def results(self, query: str, **dataset: Any) -> Any:
+        """Oxigraph's lazy result: QueryBoolean, QuerySolutions, or QueryTriples (an iterator of triples)."""
+        return self._query(query, **dataset)
+
     def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]:
         """Run a query and serialise its result: (media type, bytes)."""
         results = self._query(query, **dataset)
@@ -125,8 +138,13 @@ class EmbeddedStore:
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
-    def dump(self, fmt: str) -> bytes:
-        return self._store.dump(format=GRAPH_FORMATS[fmt][1], **({} if fmt == "nquads" else {"from_graph": ox.DefaultGraph()}))
+    def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None:
+        """Every triple: formats with graphs (N-Quads, JSON-LD, TriG) keep each named graph, the others merge them."""
+        rdf_format = GRAPH_FORMATS[fmt][1]
+        if rdf_format.supports_datasets:
+            return self._store.dump(output, format=rdf_format, prefixes=_prefixes(rdf_format))
+        triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return ox.serialize(triples, output, format=rdf_format, prefixes=_prefixes(rdf_format))
 
     def backup(self, target: Path) -> None:
         """A consistent copy that hard-links RocksDB's immutable files (cheap)."""
@@ -153,7 +171,12 @@ class RemoteStore:
         self.timeout = timeout
 
     def _post(self, url: str, body: str, content_type: str, accept: str, **params: Any) -> tuple[str, bytes]:
-        query = urllib.parse.urlencode([(k.replace("_", "-"), v) for k, vs in params.items() for v in vs])
+        with self._open(url, body, content_type, accept, **params) as resp:
+            return resp.headers.get("Content-Type", "").split(";")[0], resp.read()
+
+    def _open(self, url: str, body: str, content_type: str, accept: str, **params: Any):
+        """POST and return the open response, so large answers (dumps) can be streamed."""
+        query = urllib.parse.urlencode([(k.replace("_", "-"), v) for k, vs in params.items() for v in vs or ()])
         req = urllib.request.Request(
             url + ("?" + query if query else ""),
             data=body.encode("utf-8"),
@@ -161,8 +184,7 @@ class RemoteStore:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return resp.headers.get("Content-Type", "").split(";")[0], resp.read()
+            return urllib.request.urlopen(req, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             message = e.read().decode("utf-8", "replace")[:2000]
             if e.code == 400:
@@ -185,7 +207,16 @@ class RemoteStore:
 
     def construct(self, query: str) -> list[ox.Triple]:
         _, body = self._post(self.query_endpoint, query, "application/sparql-query", "application/n-triples")
-        return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def results(self, query: str, **dataset: Any) -> Any:
+        """The same kinds of result as the embedded store, parsed from the server's JSON or N-Triples answer."""
+        accept = f"{RESULT_FORMATS['json'][0]}, application/n-triples;q=0.9"
+        media, body = self._post(self.query_endpoint, query, "application/sparql-query", accept, **dataset)
+        rdf_format = ox.RdfFormat.from_media_type(media) if media else None
+        if rdf_format is not None:
+            return (ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=rdf_format))
+        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
     def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]:
         accept = f"{RESULT_FORMATS[result_format][0]}, {GRAPH_FORMATS[graph_format][0]};q=0.9"
@@ -197,16 +228,28 @@ class RemoteStore:
     def named_graphs(self) -> list[str]:
         return sorted(r["g"] for r in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
 
-    def dump(self, fmt: str) -> bytes:
-        query = (
-            "CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-        )
-        triples = self.construct(query)
-        return ox.serialize(triples, format=GRAPH_FORMATS[fmt][1])
+    def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None:
+        """Every quad, streamed from one `SELECT ?g ?s ?p ?o` (CONSTRUCT would lose the graph names)."""
+        rdf_format = GRAPH_FORMATS[fmt][1]
+        query = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+        with self._open(self.query_endpoint, query, "application/sparql-query", RESULT_FORMATS["tsv"][0]) as resp:
+            rows = ox.parse_query_results(resp, format=ox.QueryResultsFormat.TSV)
+            if rdf_format.supports_datasets:
+                terms: Any = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+            else:
+                terms = (ox.Triple(r["s"], r["p"], r["o"]) for r in rows)
+            return ox.serialize(terms, output, format=rdf_format, prefixes=_prefixes(rdf_format))
 
     def __len__(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(rows[0]["n"]) if rows else 0
+
+
+def _prefixes(rdf_format: ox.RdfFormat) -> dict[str, str] | None:
+    """kapkb's prefixes for the formats that can use them (Turtle, TriG, RDF/XML); line formats take none."""
+    if rdf_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        return None
+    return {p: str(ns) for p, ns in PREFIXES.items()}
 
 
 def _json_value(b: dict[str, str] | None) -> Any:

@@ -11,7 +11,7 @@ Re-storing a source whose checksum is unchanged is a no-op, so ingest is idempot
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from kb.index import documents, open_index
 from kb.model import Source
 from kb.namespaces import ONTOLOGY_IRI, Resources
 from kb.rdfmap import source_graph
-from kb.records import articles_in, studies_in, to_rdflib
+from kb.records import articles_in, canonical, studies_in, to_rdflib
 from kb.store import EmbeddedStore, RemoteStore, Store
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
@@ -104,6 +104,7 @@ class Writer:
         """Store a source's graph whole (replacing any earlier one), then its index documents."""
         if self.checksum_of(source.id) == source.checksum:
             return WriteResult("unchanged")
+        source = replace(source, records=tuple(canonical(r) for r in source.records))
         graph = source_graph(source, self.res)
         self._replace_graph(self.res.source(source.id), graph)
         self.ix_writer.delete_by_term("source", source.id)

@@ -485,6 +485,9 @@ def test_formatted_html_is_escaped_and_linked(style):
     assert CTX.permalink in parser.links
     assert f"KB version: {CTX.kb_version}" in text
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    parser = _Text()
+    parser.feed(export([FORMULA, REGISTRATION], style, BARE))
+    assert parser.links == [REGISTRATION.url]  # the study's own URL; a URL inside a title stays text
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -511,6 +514,8 @@ def test_markdown_reading_list():
     assert "<b>" not in rendered and "&lt;b&gt;not bold&lt;/b&gt;" in rendered
     assert "<em>nor this</em>" not in rendered and "*nor this*" in rendered
     assert rendered.count("<li>") == len(ALL)
+    formula = md.render(export([FORMULA], "markdown", BARE))
+    assert "href" not in formula  # a URL inside a title is not made a link
 
 
 # --- every format -----------------------------------------------------------------------

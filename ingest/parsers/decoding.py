@@ -45,7 +45,8 @@ def decode(path: str, data: bytes, declared: str | None = None) -> str:
                 continue
     if text is None:
         offset = _first_bad_byte(data)
-        raise ParseError(Problem(path, None, None, "UTF-8 or Windows-1252 text", f"undecodable bytes at offset {offset}"))
+        got = f"undecodable bytes at offset {offset}"
+        raise ParseError(Problem(path, None, None, "UTF-8 or Windows-1252 text", got))
     if not text.strip():  # str.strip knows more whitespace than bytes.strip (\x1c, \x85, U+2028, ...)
         raise ParseError(Problem(path, None, None, "some content", "a file holding only whitespace"))
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -48,6 +48,8 @@ def doi(value: object) -> str | None:
     if not text:
         return None
     text = _DOI_PREFIX.sub("", text).rstrip(".,;").lower()
+    while text[-1:] in (")", "]") and text.count(text[-1]) > text.count("(" if text[-1] == ")" else "["):
+        text = text[:-1].rstrip(".,;")  # "(doi:10.1000/x)": the bracket closes the sentence, not the DOI
     return text if _DOI.match(text) else None
 
 

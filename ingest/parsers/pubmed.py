@@ -34,7 +34,8 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     else:
         raise ParseError(Problem(name, root.sourceline, None, "a PubmedArticleSet root element", f"<{tag}>"))
     if not records:
-        raise ParseError(Problem(name, root.sourceline, None, "at least one PubmedArticle", "an empty PubmedArticleSet"))
+        got = "an empty PubmedArticleSet"
+        raise ParseError(Problem(name, root.sourceline, None, "at least one PubmedArticle", got))
     for el in records:
         yield _article(name, el) if _local(el) == "PubmedArticle" else _book(name, el)
 
@@ -50,7 +51,8 @@ def _load(name: str, data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        raise ParseError(Problem(name, err.lineno, None, "well-formed XML", f"malformed or truncated XML ({err.msg})")) from None
+        got = f"malformed or truncated XML ({err.msg})"
+        raise ParseError(Problem(name, err.lineno, None, "well-formed XML", got)) from None
     except ValueError as err:  # lxml refuses some inputs before parsing, e.g. unknown encodings
         raise ParseError(Problem(name, None, None, "well-formed XML", str(err))) from None
     if root is None:

@@ -29,8 +29,8 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     first = next(i for i, line in enumerate(lines) if line.strip())  # decode refuses blank files
     title = fields.clean(lines[first]) or ""
     if len(title) > MAX_TITLE:
-        got = f"a line of {len(title)} characters"
-        yield Problem(name, first + 1, "title", f"a first line short enough to be the title (≤ {MAX_TITLE} characters)", got)
+        expected = f"a first line short enough to be the title (≤ {MAX_TITLE} characters)"
+        yield Problem(name, first + 1, "title", expected, f"a line of {len(title)} characters")
         return
     url = author = date = None
     kept: list[str] = []
