@@ -20,6 +20,7 @@ class Settings:
     sparql_update_endpoint: str = ""
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
+    sparql_max_chars: int = 20_000
     max_query_chars: int = 2_000
     max_page_size: int = 100
 
@@ -46,8 +47,9 @@ HELP = {
     "sparql_endpoint": "SPARQL 1.1 query endpoint of a remote store; empty means the embedded Oxigraph store.",
     "sparql_update_endpoint": "SPARQL 1.1 update endpoint of the remote store (defaults to the query endpoint).",
     "sparql_timeout": "Seconds a SPARQL query from the web may run before it is cancelled (503).",
-    "sparql_max_rows": "Most rows a SPARQL SELECT from the web returns; the cap is stated in the response.",
-    "max_query_chars": "Longest search or SPARQL query accepted, in characters.",
+    "sparql_max_rows": "Most rows a SPARQL SELECT (or triples a CONSTRUCT/DESCRIBE) from the web returns; the cap is stated in the response.",
+    "sparql_max_chars": "Longest SPARQL query the endpoint accepts, in characters (PREFIX lines included).",
+    "max_query_chars": "Longest search query accepted, in characters.",
     "max_page_size": "Largest `limit` a search request may ask for.",
 }
 

@@ -43,7 +43,17 @@ from citeproc.source.json import CiteProcJSON
 from kb import errors
 from kb.model import Study
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "ExportContext", "Format", "UnknownFormat", "csl_item", "export", "filename", "format_references"]
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "ExportContext",
+    "Format",
+    "UnknownFormat",
+    "csl_item",
+    "export",
+    "filename",
+    "format_references",
+]
 
 
 class UnknownFormat(errors.UnknownFormat, ValueError):
@@ -51,7 +61,8 @@ class UnknownFormat(errors.UnknownFormat, ValueError):
 
     def __init__(self, name: str) -> None:
         choices = sorted(FORMATS)
-        super().__init__(f"unknown export format {name!r}; choose one of: {', '.join(choices)}", format=name, choices=choices)
+        message = f"unknown export format {name!r}; choose one of: {', '.join(choices)}"
+        super().__init__(message, format=name, choices=choices)
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class _Name:
 
 
 _ET_AL = re.compile(r"et\.?\s*al\.?", re.IGNORECASE)
-_SUFFIXES = {"Jr": "Jr", "Jr.": "Jr", "Sr": "Sr", "Sr.": "Sr", "II": "II", "III": "III", "IV": "IV", "2nd": "2nd", "3rd": "3rd"}
+_SUFFIXES = {"Jr": "Jr", "Jr.": "Jr", "Sr": "Sr", "Sr.": "Sr", "II": "II", "III": "III", "IV": "IV"}
 
 
 def _is_initials(token: str) -> bool:
@@ -238,7 +249,8 @@ def _bib_name(name: _Name) -> str:
 
 
 def _key_base(study: Study, names: list[_Name]) -> str:
-    """Family name of the first author + year + first significant title word, lowercase ASCII."""
+    """Family name of the first author (else the registration number, else "anon") + year + first
+    significant title word, lowercase ASCII: "dakwar2019single"."""
     if names:
         who = names[0].family or names[0].literal or ""
         who = who.split()[0] if names[0].literal else who
@@ -360,7 +372,8 @@ def _ris(studies: Sequence[Study], ctx: ExportContext) -> str:
 def _csl_name(name: _Name) -> dict[str, str]:
     if name.literal:
         return {"literal": name.literal}
-    return {key: value for key, value in (("family", name.family), ("given", name.given), ("suffix", name.suffix)) if value}
+    parts = (("family", name.family), ("given", name.given), ("suffix", name.suffix))
+    return {key: value for key, value in parts if value}
 
 
 def csl_item(study: Study, ctx: ExportContext) -> dict[str, object]:
@@ -479,9 +492,8 @@ def format_references(
         plain = _bibliography([items[i] for i in order], csl_style, formatter.plain)
         plain.sort()
         order = [int(cited.key) for cited in plain.items]
-    bibliography = _bibliography(
-        [_hold(items[i]) if as_html else items[i] for i in order], csl_style, formatter.html if as_html else formatter.plain
-    )
+    output = formatter.html if as_html else formatter.plain
+    bibliography = _bibliography([_hold(items[i]) if as_html else items[i] for i in order], csl_style, output)
     out = []
     for cited in bibliography.items:
         rendered = bibliography.style.render_bibliography([cited])
@@ -499,7 +511,8 @@ def format_references(
 def _bibliography(items: list, csl_style: str, output: object) -> CitationStylesBibliography:
     """A citeproc bibliography with `items` registered in order (so numbered in order)."""
     # The styles come from the CSL repository, validated there; validating again costs time only.
-    bibliography = CitationStylesBibliography(CitationStylesStyle(csl_style, validate=False), CiteProcJSON(items), output)
+    style = CitationStylesStyle(csl_style, validate=False)
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), output)
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
     return bibliography
@@ -549,7 +562,8 @@ def _html(style: str) -> Callable[[Sequence[Study], ExportContext], str]:
         title = f"kapkb reading list ({_STYLES[style][1]})"
         lines = ["<!DOCTYPE html>", '<html lang="en">', '<head><meta charset="utf-8">',
                  f"<title>{html.escape(title)}</title></head>", "<body>", '<div class="csl-bib-body">']  # fmt: skip
-        lines += [f'  <div class="csl-entry">{text}</div>' for _, text in format_references(studies, style, ctx, as_html=True)]
+        references = format_references(studies, style, ctx, as_html=True)
+        lines += [f'  <div class="csl-entry">{text}</div>' for _, text in references]
         lines.append("</div>")
         if prov := _provenance(ctx):
             lines.append('<footer class="kapkb-provenance">')
@@ -638,8 +652,10 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("bibtex", "application/x-bibtex" + _UTF8, "bib", _bibtex, "BibTeX for LaTeX, biblatex and Zotero"),
-        Format("ris", "application/x-research-info-systems" + _UTF8, "ris", _ris, "RIS for EndNote, Zotero and Mendeley"),
-        Format("csljson", "application/vnd.citationstyles.csl+json" + _UTF8, "csl.json", _csljson, "CSL-JSON for Zotero, pandoc and citeproc"),
+        Format("ris", "application/x-research-info-systems" + _UTF8, "ris", _ris,
+               "RIS for EndNote, Zotero and Mendeley"),
+        Format("csljson", "application/vnd.citationstyles.csl+json" + _UTF8, "csl.json", _csljson,
+               "CSL-JSON for Zotero, pandoc and citeproc"),
         Format("csv", "text/csv" + _UTF8, "csv", _csv, "CSV spreadsheet, one row per study, concept labels"),
         *(
             Format(style, "text/plain" + _UTF8, "txt", _plain(style), f"{title} reference list, plain text")
@@ -649,7 +665,8 @@ FORMATS: dict[str, Format] = {
             Format(f"{style}-html", "text/html" + _UTF8, "html", _html(style), f"{title} reference list, HTML page")
             for style, (_, title) in _STYLES.items()
         ),
-        Format("markdown", "text/markdown" + _UTF8, "md", _markdown, "Markdown reading list with DOI, PubMed and PMC links"),
+        Format("markdown", "text/markdown" + _UTF8, "md", _markdown,
+               "Markdown reading list with DOI, PubMed and PMC links"),
     )
 }  # fmt: skip
 

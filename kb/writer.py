@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kb import versions
+from kb import dumps, versions
 from kb.config import Settings
 from kb.errors import NotFound
 from kb.index import documents, open_index
@@ -160,9 +160,7 @@ class Writer:
         return count
 
     def _replace_graph(self, graph_iri: str, g: Graph) -> None:
-        """One SPARQL Update, applied as one transaction by Oxigraph and by SPARQL servers."""
-        triples = g.serialize(format="nt", encoding="utf-8").decode("utf-8")
-        self.store.update(f"DROP SILENT GRAPH <{graph_iri}> ;\nINSERT DATA {{ GRAPH <{graph_iri}> {{\n{triples}}} }}")
+        self.store.replace_graph(graph_iri, g.serialize(format="nt", encoding="utf-8"))
 
     # -- publishing ----------------------------------------------------------
 
@@ -177,6 +175,7 @@ class Writer:
             return
         if isinstance(self.store, EmbeddedStore):
             self.store.flush()
+        dumps.write(self.store, self.tmp / dumps.FOLDER)  # before publishing: versions are read-only after
         self.store = None  # type: ignore[assignment]
         versions.publish(
             self.data,

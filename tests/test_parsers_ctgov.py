@@ -149,3 +149,18 @@ json_values = st.recursive(
 @given(st.one_of(st.binary(max_size=2000), mutations(STUDY), json_values))
 def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
     check_never_crashes(data)
+
+
+@pytest.mark.parametrize(
+    ("citation", "doi"),
+    [
+        ("Fictional A. Title. J Fict. 2020. doi: 10.5555/KAPKB.TEST.8.", "10.5555/kapkb.test.8"),
+        ("(see doi:10.1016/S0006-3223(99)00230-9).", "10.1016/s0006-3223(99)00230-9"),
+        ("Fictional B. https://doi.org/10.5555/kapkb.test.9]", "10.5555/kapkb.test.9"),
+        ("No identifier here.", None),
+    ],
+)
+def test_doi_is_found_in_citation_text(citation, doi):
+    from ingest.parsers import fields
+
+    assert fields.doi_in_text(citation) == doi

@@ -76,9 +76,9 @@ def test_windows_line_endings_and_bom():
 
 
 def test_stray_line_is_reported_and_the_record_kept():
-    items = parse_bytes(b"PMID- 99999923\nTI  - Fictional.\nthis line is not tagged\n")
-    assert isinstance(items[0], Problem) and items[0].line == 3
-    assert isinstance(items[1], ParsedStudy)
+    study, problem = parse_bytes(b"PMID- 99999923\nTI  - Fictional.\nthis line is not tagged\n")
+    assert isinstance(study, ParsedStudy) and study.title == "Fictional"
+    assert str(problem) == "inline.nbib, line 3: expected a 'TAG - value' line, got 'this line is not tagged'"
 
 
 def test_text_without_any_record_is_a_parse_error():

@@ -172,3 +172,13 @@ def test_text_arbitrary_bytes_never_raise_anything_but_parse_error(data):
 @given(st.one_of(st.binary(max_size=2000), mutations(ARTICLE_MD), documents))
 def test_markdown_arbitrary_bytes_never_raise_anything_but_parse_error(data):
     check_never_crashes(markdown.parse, data)
+
+
+def test_bare_urls_keep_their_own_parentheses_but_not_the_sentence_s():
+    (article,) = read_text(
+        b"Title\n\nSee https://doi.org/10.1016/S0006-3223(99)00230-9. Also (https://example.org/a).\n"
+    )
+    assert [href for _, href in article.links] == [
+        "https://doi.org/10.1016/S0006-3223(99)00230-9",
+        "https://example.org/a",
+    ]

@@ -1,10 +1,27 @@
-"""Pages for people: home (search box, examples, what the KB holds)."""
+"""Pages for people: home, search results, study and article pages, the evidence map, the reading list.
+
+Server-rendered so every page works without JavaScript; the scripts in `static/`
+only add autocomplete, the reading list (kept in the browser) and copy buttons.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import re
+from dataclasses import asdict
+from datetime import datetime
 
+from flask import Blueprint, redirect, render_template, request
+
+from kb import evidence_map
+from kb.errors import BadRequest, QueryError
+from kb.export import FORMATS, ExportContext, export
+from kb.namespaces import concept_iri, sparql_prefixes
+from kb.query import parse
+from kb.search import SORTS, search, study_links
+
+from .api import search_args
 from .context import get_kb
+from .querylinks import SCHEME_NAMES, chips, concept_text, facet_links, search_url
 
 bp = Blueprint("pages", __name__)
 
@@ -16,15 +33,224 @@ EXAMPLES = (
     "OCD + exposure and response prevention",
     "depression + sublingual side effects",
 )
+SORT_LABELS = {
+    "evidence": "Strongest evidence first",
+    "relevance": "Best text match first",
+    "year": "Newest first",
+    "n": "Largest sample first",
+}
+# Export formats offered as buttons, in the order an educator reaches for them.
+EXPORT_FORMATS = ("bibtex", "ris", "csljson", "csv", "apa", "vancouver", "ama", "markdown")
+FACET_ORDER = ("design", "evidence_level", "condition", "route", "therapy", "outcome", "adverse_effect", "instrument", "timing", "drug", "n_band")
+FACETS_SHOWN = 8  # values per facet before "more"
+MAP_FILTERS = ("route", "design")
+
+
+# --- template helpers ----------------------------------------------------------------
+
+
+@bp.app_template_filter("label")
+def label_filter(iri: str | None) -> str:
+    return get_kb().vocab.label(iri) if iri else ""
+
+
+@bp.app_template_global()
+def concept_search(iri: str) -> str:
+    """The search for one concept, written the way a clinician would type it."""
+    return search_url(concept_text(get_kb().vocab, iri))
+
+
+@bp.app_template_filter("level_class")
+def level_class(label: str | None) -> str:
+    """ "Level 2" → "level-2", "not graded" → "not-graded": the badge's colour class."""
+    return re.sub(r"[^a-z0-9]+", "-", (label or "not graded").lower()).strip("-")
+
+
+@bp.app_template_filter("figure")
+def figure(finding: dict) -> str:
+    """A finding's number as read aloud: "62%", "−6.2 points", "OR 2.1"."""
+    value, unit = finding.get("value"), finding.get("unit")
+    if value is None:
+        return ""
+    text = f"{value:g}".replace("-", "−")
+    if not unit:
+        return text
+    if unit == "%":
+        return f"{text}%"
+    if unit.isupper() and len(unit) <= 4:  # OR, RR, HR, SMD: the name of the statistic goes first
+        return f"{unit} {text}"
+    return f"{text} {unit}"
+
+
+@bp.app_template_filter("nice_date")
+def nice_date(iso: str | None) -> str:
+    if not iso:
+        return "unknown"
+    try:
+        return datetime.fromisoformat(iso).strftime("%-d %B %Y, %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+@bp.app_context_processor
+def page_globals() -> dict:
+    return {"scheme_names": SCHEME_NAMES, "export_formats": [(f, FORMATS[f].description) for f in EXPORT_FORMATS]}
+
+
+# --- pages -----------------------------------------------------------------------------
 
 
 @bp.get("/")
 def home():
     kb = get_kb()
-    holdings = kb.store.select(
-        """PREFIX kap: <https://w3id.org/kapkb/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?label (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kap:Study ; kap:design ?d . ?d skos:prefLabel ?label }
-        GROUP BY ?label ORDER BY DESC(?n)"""
+    docs = evidence_map.study_docs(kb)
+    return render_template(
+        "pages/home.html",
+        examples=EXAMPLES,
+        counts=kb.stats(),
+        designs=evidence_map.concept_tree(kb, "design", docs),
+        conditions=evidence_map.concept_tree(kb, "condition", docs),
+        last_ingest=kb.meta.get("created"),
     )
-    return render_template("pages/home.html", examples=EXAMPLES, counts=kb.stats(), designs=holdings)
+
+
+@bp.get("/search")
+def search_page():
+    kb = get_kb()
+    raw = request.args.get("q", "")
+    if not raw.strip():
+        return redirect("/")
+    args = search_args()
+    if args["sort"] not in SORTS:
+        raise BadRequest(f"unknown sort {args['sort']!r}; choose one of {', '.join(SORTS)}")
+    try:
+        result = search(kb, raw, **args)
+    except QueryError as e:
+        return render_template("pages/search.html", q=raw, error=e.message, sort_labels=SORT_LABELS, sort=args["sort"]), 400
+    query = parse(raw, kb.vocab, kb.settings.max_query_chars)
+    facets = facet_links(kb.vocab, query, result["facets"])
+    limit, offset, total = result["limit"], result["offset"], result["total"]
+    keep = {"sort": args["sort"] if args["sort"] != "evidence" else None, "limit": limit if limit != 20 else None}
+    pages = {
+        "prev": search_url(raw, offset=max(0, offset - limit) or None, **keep) if offset > 0 else None,
+        "next": search_url(raw, offset=offset + limit, **keep) if limit and offset + limit < total else None,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + limit, total),
+    }
+    return render_template(
+        "pages/search.html",
+        q=raw,
+        result=result,
+        chips=chips(kb.vocab, query),
+        facets=[(name, facets[name]) for name in FACET_ORDER if name in facets],
+        facets_shown=FACETS_SHOWN,
+        pages=pages,
+        sort=args["sort"],
+        sort_labels=SORT_LABELS,
+        explain=args["explain"],
+    )
+
+
+@bp.get("/studies/<id>")
+def study(id: str):
+    kb = get_kb()
+    s = kb.study(id)
+    record = {"kind": "study", **asdict(s)}
+    apa = export([s], "apa", ExportContext(label=kb.vocab.label)).strip()
+    return render_template(
+        "pages/study.html",
+        s=s,
+        links=study_links(record),
+        citing=citing_claims(kb, kb.res.study(id)),
+        apa=apa,
+        rdf_url=f"/id/study/{id}",
+    )
+
+
+def citing_claims(kb, study_iri: str) -> list[dict]:
+    """Articles whose claims cite the study (cito:cites), grouped by article, in title order."""
+    rows = kb.store.select(
+        sparql_prefixes()
+        + f"""SELECT ?article ?title ?publisher ?claim ?statement WHERE {{
+          GRAPH ?g {{
+            ?claim cito:cites <{study_iri}> .
+            ?article kap:hasClaim ?claim .
+            OPTIONAL {{ ?article dcterms:title ?title }}
+            OPTIONAL {{ ?article dcterms:publisher ?publisher }}
+            OPTIONAL {{ ?claim kap:statement ?statement }}
+          }}
+        }} ORDER BY ?title ?claim"""
+    )
+    articles: dict[str, dict] = {}
+    for row in rows:
+        kind_id = kb.res.kind_and_id(row["article"])
+        entry = articles.setdefault(
+            row["article"],
+            {"id": kind_id[1] if kind_id else None, "title": row["title"] or row["article"], "publisher": row["publisher"], "claims": []},
+        )
+        if row["statement"] and row["statement"] not in entry["claims"]:
+            entry["claims"].append(row["statement"])
+    return list(articles.values())
+
+
+@bp.get("/articles/<id>")
+def article(id: str):
+    kb = get_kb()
+    a = kb.article(id)
+    concepts: dict[str, list[str]] = {}
+    for iri in a.concepts:
+        if iri in kb.vocab:
+            concepts.setdefault(kb.vocab[iri].scheme, []).append(iri)
+    cited = {}
+    for claim in a.claims:
+        if claim.cites and claim.cites not in cited:
+            cited[claim.cites] = kb.stored_record("study", claim.cites)
+    return render_template(
+        "pages/article.html",
+        a=a,
+        concepts=[(scheme, concepts[scheme]) for scheme in SCHEME_NAMES if scheme in concepts],
+        cited=cited,
+        resolved=sum(1 for c in a.claims if c.cites),
+    )
+
+
+@bp.get("/map")
+def evidence_map_page():
+    kb = get_kb()
+    filters = {}
+    for scheme in MAP_FILTERS:
+        slug = request.args.get(scheme, "").strip()
+        if slug:
+            iri = concept_iri(scheme, slug)
+            if iri not in kb.vocab:
+                raise BadRequest(f"{slug!r} is not a known {scheme}; pick one from the list on the map page")
+            filters[scheme] = iri
+    efficacy = evidence_map.matrix(kb, "condition", "therapy", filters)
+    safety_filters = {k: v for k, v in filters.items() if k == "design"}
+    safety = evidence_map.matrix(kb, "adverse_effect", "route", safety_filters)
+    return render_template(
+        "pages/map.html",
+        efficacy=efficacy,
+        safety=safety,
+        filters=filters,
+        options={scheme: evidence_map.concept_tree(kb, scheme) for scheme in MAP_FILTERS},
+        levels=sorted(kb.vocab.in_scheme("evidence_level"), key=lambda c: kb.vocab.rank(c.iri)),
+        row_search=lambda row: _cell_search(kb, [row, *filters.values()]),
+        efficacy_search=lambda row, col: _cell_search(kb, [row, col, *filters.values()]),
+        safety_search=lambda row, col: _cell_search(kb, [row, col, *safety_filters.values()], "side effects"),
+        heat=heat,
+    )
+
+
+def _cell_search(kb, iris: list[str], intent: str | None = None) -> str:
+    return search_url(" + ".join(concept_text(kb.vocab, i) for i in iris) + (f" {intent}" if intent else ""))
+
+
+def heat(count: int) -> int:
+    """Colour step of a map cell: 0 none, 1 one study, 2 two–three, 3 four–seven, 4 eight or more."""
+    return 0 if count == 0 else 1 if count == 1 else 2 if count <= 3 else 3 if count <= 7 else 4
+
+
+@bp.get("/reading-list")
+def reading_list():
+    return render_template("pages/reading_list.html")

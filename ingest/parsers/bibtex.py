@@ -7,6 +7,7 @@ that keep a corporate author ("{World Health Organization}") in one piece.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from pylatexenc.latex2text import LatexNodes2Text
 from . import fields
 from .decoding import decode
 from .record import Parsed, ParsedStudy, ParseError, Problem
+
+# The splitter logs each broken block to stderr; we report the same thing as a Problem with its line.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.CRITICAL)
 
 _LATEX = LatexNodes2Text()
 _BARE_PERCENT = re.compile(r"(?<!\\)%")  # '50%' in an exported abstract is not a LaTeX comment
@@ -38,11 +42,12 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     for entry in library.entries:
         blocks.append((entry.start_line or 0, entry))
     for block in library.failed_blocks:
-        line = (block.start_line or 0) + 1
+        start = block.start_line or 0  # bibtexparser counts lines from 0
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
-            blocks.append((block.start_line or 0, block.ignore_error_block))  # same key twice: still two records
+            blocks.append((start, block.ignore_error_block))  # the same key twice is still two records
         else:
-            blocks.append((line - 1, Problem(name, line, None, "a well-formed BibTeX entry", _error(block.error))))
+            problem = Problem(name, start + 1, None, "a well-formed BibTeX entry", _error(block.error))
+            blocks.append((start, problem))
     if not blocks:
         raise ParseError(Problem(name, None, None, "BibTeX entries like '@article{key, ...}'", "none"))
     for _, item in sorted(blocks, key=lambda pair: pair[0]):
@@ -71,11 +76,12 @@ def latex(value: str | None) -> str | None:
     """LaTeX markup to plain unicode text: 'M{\\"u}ller' → 'Müller'."""
     if not value:
         return None
+    bare = value.replace("{", "").replace("}", "")
     try:
         text = _LATEX.latex_to_text(_BARE_PERCENT.sub(r"\\%", value))
     except Exception:  # pylatexenc is tolerant, but a failure here should cost only the markup
-        text = value.replace("{", "").replace("}", "")
-    return fields.clean(text)
+        text = bare
+    return fields.clean(text) or fields.clean(bare)  # markup that decodes to nothing still has its words
 
 
 def _authors(value: str | None) -> tuple[str, ...]:

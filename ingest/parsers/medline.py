@@ -28,9 +28,10 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     if not records:
         first = problems[0].got if problems else "no tagged lines"
         raise ParseError(Problem(name, None, None, "MEDLINE records starting with 'PMID- '", first))
-    yield from problems
-    for line, tags in records:
-        yield _study(name, line, tags)
+    items = [(problem.line or 0, problem) for problem in problems]
+    items += [(line, _study(name, line, tags)) for line, tags in records]
+    for _, item in sorted(items, key=lambda pair: pair[0]):  # in file order
+        yield item
 
 
 def _split(name: str, text: str) -> tuple[list[tuple[int, Tags]], list[Problem]]:

@@ -18,7 +18,7 @@ from .record import Parsed, ParsedArticle, Problem
 MAX_TITLE = 200
 _URL_LINE = re.compile(r"^\s*(?:source|url)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_BARE_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
+_BARE_URL = re.compile(r"https?://[^\s<>\"'\[\]]+")
 _HEADER_LINE = re.compile(r"^\s*(author|by|date|published)\s*:\s*(.+?)\s*$", re.IGNORECASE)
 
 
@@ -60,6 +60,8 @@ def bare_links(text: str, known: tuple[tuple[str, str], ...] = ()) -> tuple[tupl
     hrefs = {href for _, href in known}
     for match in _BARE_URL.finditer(text):
         href = match.group(0).rstrip(".,;:")
+        while href.endswith(")") and href.count(")") > href.count("("):  # "(see https://x.org/a)"
+            href = href[:-1].rstrip(".,;:")
         if href not in hrefs:
             hrefs.add(href)
             links[(href, href)] = None
