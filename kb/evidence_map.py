@@ -1,6 +1,6 @@
 """Counts of studies by concept and the evidence map's matrices (condition × therapy, adverse effect × route).
 
-Counted from the search index's per-concept posting sets, which hold each concept and
+Counted from the search index's per-concept bitmaps (`kb.docsets`), which hold each concept and
 its ancestors, so a cell counts exactly the studies its search link finds: the row
 "depressive disorders" includes the treatment-resistant depression trials, as a search
 for "depressive disorders" does.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.namespaces import slug_of
-from kb.search import _postings
+from kb.search import docsets
 from kb.vocab import Concept
 
 
@@ -41,32 +41,27 @@ class Matrix:
         return max((c.count for row in self.cells for c in row), default=0)
 
 
-def study_docs(kb) -> set[int]:
-    """Index documents that are studies (articles share the concept fields), per searcher."""
-    cache = kb.searcher_cache()
-    if "study_docs" not in cache:
-        searcher = kb.searcher()
-        cache["study_docs"] = set(searcher.reader().postings("kind", "study").all_ids()) if searcher.doc_count() else set()
-    return cache["study_docs"]
+def study_docs(kb) -> int:
+    """Bitmap of the index documents that are studies (articles share the concept fields)."""
+    return docsets(kb).term("kind", "study")
 
 
-def _sets(kb, scheme: str) -> dict[str, set[int]]:
-    return _postings(kb, kb.searcher()).get(scheme, {})
+def _bits(kb, scheme: str, iri_or_slug: str) -> int:
+    return docsets(kb).term(scheme, slug_of(iri_or_slug))
 
 
-def filtered(kb, filters: dict[str, str] | None = None) -> set[int]:
-    """Study documents tagged with every concept in `filters` (scheme → concept IRI)."""
-    docs = set(study_docs(kb))
+def filtered(kb, filters: dict[str, str] | None = None) -> int:
+    """Studies tagged with every concept in `filters` (scheme → concept IRI), as a bitmap."""
+    docs = study_docs(kb)
     for scheme, iri in (filters or {}).items():
-        docs &= _sets(kb, scheme).get(slug_of(iri), set())
+        docs &= _bits(kb, scheme, iri)
     return docs
 
 
-def concept_tree(kb, scheme: str, docs: set[int] | None = None) -> list[Node]:
+def concept_tree(kb, scheme: str, docs: int | None = None) -> list[Node]:
     """Concepts of `scheme` with at least one study, broader before narrower, larger groups first."""
     docs = study_docs(kb) if docs is None else docs
-    sets = _sets(kb, scheme)
-    counts = {c.iri: len(docs & sets.get(c.slug, set())) for c in kb.vocab.in_scheme(scheme)}
+    counts = {c.iri: (docs & _bits(kb, scheme, c.slug)).bit_count() for c in kb.vocab.in_scheme(scheme)}
     shown = {iri for iri, n in counts.items() if n}
     children: dict[str | None, list[str]] = {}
     for iri in shown:
@@ -90,19 +85,18 @@ def matrix(kb, row_scheme: str, col_scheme: str, filters: dict[str, str] | None 
     turns cells into gaps ("no studies") instead of making them disappear.
     """
     docs = filtered(kb, filters)
-    rows = [Node(n.concept, n.depth, len(docs & _sets(kb, row_scheme).get(n.concept.slug, set()))) for n in concept_tree(kb, row_scheme)]
-    cols = [Node(n.concept, n.depth, len(docs & _sets(kb, col_scheme).get(n.concept.slug, set()))) for n in concept_tree(kb, col_scheme)]
+    rows = [Node(n.concept, n.depth, (docs & _bits(kb, row_scheme, n.concept.slug)).bit_count()) for n in concept_tree(kb, row_scheme)]
+    cols = [Node(n.concept, n.depth, (docs & _bits(kb, col_scheme, n.concept.slug)).bit_count()) for n in concept_tree(kb, col_scheme)]
     levels = sorted(kb.vocab.in_scheme("evidence_level"), key=lambda c: kb.vocab.rank(c.iri))
-    level_sets = [(c, _sets(kb, "evidence_level").get(c.slug, set())) for c in levels]
-    row_sets = _sets(kb, row_scheme)
-    col_sets = _sets(kb, col_scheme)
+    level_bits = [(c, _bits(kb, "evidence_level", c.slug)) for c in levels]
+    col_bits = [_bits(kb, col_scheme, c.concept.slug) for c in cols]
 
-    def cell(ids: set[int]) -> Cell:
-        return Cell(len(ids), next((level for level, in_level in level_sets if ids & in_level), None))
+    def cell(bits: int) -> Cell:
+        return Cell(bits.bit_count(), next((level for level, in_level in level_bits if bits & in_level), None))
 
     cells, row_cells = [], []
     for r in rows:
-        in_row = docs & row_sets.get(r.concept.slug, set())
+        in_row = docs & _bits(kb, row_scheme, r.concept.slug)
         row_cells.append(cell(in_row))
-        cells.append([cell(in_row & col_sets.get(c.concept.slug, set())) for c in cols])
-    return Matrix(rows, cols, cells, row_cells, len(docs))
+        cells.append([cell(in_row & bits) for bits in col_bits])
+    return Matrix(rows, cols, cells, row_cells, docs.bit_count())

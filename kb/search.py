@@ -1,9 +1,11 @@
 """Search: a parsed query → ranked studies, facet counts, and the nearest evidence when nothing matches.
 
-Ranking puts the strongest evidence first: evidence level (systematic reviews and
-meta-analyses, then RCTs, …), then text relevance, then recency. Facets are counted
-against per-value posting sets cached per searcher (Whoosh's `groupedby` rebuilds a
-doc→values map on every search and is 10× slower: STACK-NOTES.md).
+Matching works on bitmaps of document numbers (`kb.docsets`), one per concept and
+facet value, built once per searcher: a query is a few `&`s, a facet count a
+`bit_count()`. Ranking puts the strongest evidence first: evidence level
+(systematic reviews and meta-analyses, then RCTs, …), then text relevance, then
+recency. When no study meets every concept, the fewest terms are dropped and what
+was found is grouped by what it lacks.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from whoosh import query as wq
 from whoosh.qparser import MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin
 
-from kb.index import FACET_FIELDS
+from kb.docsets import DocSets, bitmap, members
 from kb.namespaces import SCHEMES, concept_iri, slug_of
 from kb.query import ConceptTerm, ParsedQuery, interpretation, parse
 
@@ -26,45 +28,84 @@ REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review")
 MAX_RELAXED_GROUPS = 4
 
 
-@dataclass(frozen=True)
-class Hit:
-    docnum: int
-    score: float
-
-
 def search(kb, raw: str, limit: int = 20, offset: int = 0, sort: str = "evidence", explain: bool = False) -> dict:
     """The document `kapkb search --json` prints and `/api/search` returns."""
     limit = max(0, min(int(limit), kb.settings.max_page_size))
     offset = max(0, int(offset))
     found = find(kb, raw, sort)
-    page = found.ranked[offset : offset + limit]
     n_terms = len(found.query.positive_concepts)
-    results = [_result(kb, found.searcher, h, found.lacking.get(h.docnum), explain, n_terms) for h in page]
+    results = [
+        _result(kb, found.searcher, d, found.scores.get(d, 0.0), found.lacks(d), explain, n_terms)
+        for d in found.page(offset, limit)
+    ]
     return {
         "query": found.query.raw,
         "interpretation": interpretation(found.query, kb.vocab),
-        "total": len(found.ranked),
+        "total": found.total,
         "limit": limit,
         "offset": offset,
         "sort": sort,
         "kb_version": kb.version,
         "results": results,
-        "facets": facet_counts(kb, found.searcher, {h.docnum for h in found.ranked}),
+        "facets": facet_counts(kb, found.docsets, found.bits),
         "relaxed": found.relaxed,
     }
 
 
 @dataclass
 class Found:
+    """What a query matched (a bitmap), the text scores, and paging in rank order."""
+
     query: ParsedQuery
-    ranked: list[Hit]
+    sort: str
+    bits: int
+    scores: dict[int, float]
     relaxed: dict | None
-    lacking: dict[int, list[str]]
+    groups: list[tuple[list[str], int]]  # (terms lacked, bitmap) of the nearest evidence
+    docsets: DocSets
     searcher: object
+
+    @property
+    def total(self) -> int:
+        return self.bits.bit_count()
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        if self.scores or self.sort == "relevance":
+            return self._scored()[offset : offset + limit]
+        return self.docsets.ranked(self.bits, self.sort, stop=offset + limit)[offset:]
+
+    def all(self) -> list[int]:
+        return self._scored() if self.scores or self.sort == "relevance" else self.docsets.ranked(self.bits, self.sort)
+
+    def _scored(self) -> list[int]:
+        """With free text, relevance is the second key (after evidence level), or the first for sort=relevance."""
+        _, position = self.docsets.order("year" if self.sort == "year" else "n" if self.sort == "n" else "evidence")
+        rank, score = self.docsets.rank, self.scores
+        if self.sort == "relevance":
+            key = lambda d: (-score.get(d, 0.0), position[d])  # noqa: E731
+        elif self.sort == "evidence":
+            key = lambda d: (rank[d], -round(score.get(d, 0.0), 3), position[d])  # noqa: E731
+        else:
+            key = position.__getitem__
+        return sorted(members(self.bits), key=key)
+
+    def lacks(self, docnum: int) -> list[str] | None:
+        for lacks, bits in self.groups:
+            if bits >> docnum & 1:
+                return lacks
+        return None
 
     def records(self) -> list[dict]:
         """Every matching record, in rank order, as stored in the index."""
-        return [json.loads(self.searcher.stored_fields(h.docnum)["record"]) for h in self.ranked]
+        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in self.all()]
+
+
+def docsets(kb) -> DocSets:
+    """The bitmaps of the current searcher, built on first use (per KB version and thread)."""
+    cache = kb.searcher_cache()
+    if "docsets" not in cache:
+        cache["docsets"] = DocSets(kb.searcher())
+    return cache["docsets"]
 
 
 def find(kb, raw: str, sort: str = "evidence") -> Found:
@@ -75,48 +116,57 @@ def find(kb, raw: str, sort: str = "evidence") -> Found:
         raise QueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
     q = parse(raw, kb.vocab, kb.settings.max_query_chars)
     searcher = kb.searcher()
-    required = _kind_filter(q)
-    hits = _run(searcher, q, q.positive_concepts, required)
-    relaxed = None
-    lacking: dict[int, list[str]] = {}
-    if not hits and len(q.positive_concepts) > 1:
-        hits, relaxed, lacking = _relax(searcher, q, required)
-    return Found(q, _rank(searcher, hits, sort), relaxed, lacking, searcher)
+    ds = docsets(kb)
+    scores, excluded = _text_scores(searcher, q)
+    base = _base_bits(ds, q, scores, excluded)
+    bits = base
+    for t in q.positive_concepts:
+        bits &= _concept_bits(ds, t)
+    relaxed, groups = None, []
+    if not bits and len(q.positive_concepts) > 1:
+        bits, relaxed, groups = _relax(ds, q, base)
+    return Found(q, sort, bits, {d: sc for d, sc in scores.items() if bits >> d & 1}, relaxed, groups, ds, searcher)
 
 
-def _kind_filter(q: ParsedQuery) -> wq.Query:
+def _base_bits(ds: DocSets, q: ParsedQuery, scores: dict[int, float], excluded: set[int]) -> int:
+    """Everything but the positive concepts: kind (intent), ranges, exclusions, and free text when it filters."""
     if q.intent == "claims":
-        return wq.Term("kind", "article")
-    kind = wq.Term("kind", "study")
-    if q.intent == "reviews":
-        return wq.And([kind, wq.Or([wq.Term("design", d) for d in REVIEW_DESIGNS])])
-    return kind
-
-
-def _concept_query(t: ConceptTerm) -> wq.Query:
-    return wq.Term(t.scheme, slug_of(t.iri))
-
-
-def _run(searcher, q: ParsedQuery, concepts: list[ConceptTerm], required: wq.Query) -> list[Hit]:
-    clauses: list[wq.Query] = [required, *(_concept_query(t) for t in concepts)]
+        bits = ds.term("kind", "article")
+    else:
+        bits = ds.term("kind", "study")
+        if q.intent == "reviews":
+            reviews = 0
+            for d in REVIEW_DESIGNS:
+                reviews |= ds.term("design", d)
+            bits &= reviews
     for r in q.ranges:
-        clauses.append(wq.NumericRange(r.field, r.low, r.high))
-    negatives = [_concept_query(t) for t in q.concepts if t.negated]
-    negatives += [wq.Or([wq.Term(f, w.lower()) for f in TEXT_FIELDS]) for w in q.excluded_words]
+        bits &= ds.range(r.field, r.low, r.high)
+    for t in q.concepts:
+        if t.negated:
+            bits &= ~_concept_bits(ds, t)
+    if excluded:
+        bits &= ~bitmap(excluded, ds.size)
+    # Free text narrows only when no concept or range does; beside them it ranks.
+    if (q.words or q.phrases) and not (q.positive_concepts or q.ranges):
+        bits &= bitmap(scores, ds.size)
+    return bits & ds.live
+
+
+def _concept_bits(ds: DocSets, t: ConceptTerm) -> int:
+    return ds.term(t.scheme, slug_of(t.iri))
+
+
+def _text_scores(searcher, q: ParsedQuery) -> tuple[dict[int, float], set[int]]:
+    """BM25F scores of the free-text words over titles, abstracts, findings and claims; excluded words' documents."""
+    scores: dict[int, float] = {}
     text_q = _parse_text(searcher, q)
-    # Free text narrows the results only when no concept or range does; beside them it ranks.
-    text_filters = text_q is not None and not (concepts or q.ranges)
-    if text_filters:
-        clauses.append(text_q)
-    query: wq.Query = wq.And(clauses)
-    if negatives:
-        query = wq.AndNot(query, wq.Or(negatives))
-    if text_q is None:
-        return [Hit(d, 0.0) for d in searcher.docs_for_query(query)]
-    if not text_filters:
-        query = wq.AndMaybe(query, text_q)
-    results = searcher.search(query, limit=None)
-    return [Hit(r.docnum, r.score) for r in results]
+    if text_q is not None:
+        scores = {hit.docnum: hit.score for hit in searcher.search(text_q, limit=None)}
+    excluded: set[int] = set()
+    if q.excluded_words:
+        words = wq.Or([wq.Term(f, w.lower()) for w in q.excluded_words for f in TEXT_FIELDS])
+        excluded = set(searcher.docs_for_query(words))
+    return scores, excluded
 
 
 def _parse_text(searcher, q: ParsedQuery) -> wq.Query | None:
@@ -125,7 +175,6 @@ def _parse_text(searcher, q: ParsedQuery) -> wq.Query | None:
         return None
     parser = MultifieldParser(list(TEXT_FIELDS), schema=searcher.schema, fieldboosts={"title": 3.0})
     parser.remove_plugin_class(FieldsPlugin)
-    # Free-text words must all appear (AND), like the concept terms; relaxation drops them as one group.
     return parser.parse(" ".join(_escape(p) for p in parts))
 
 
@@ -135,70 +184,42 @@ def _escape(word: str) -> str:
     return "".join(c for c in word if c.isalnum() or c in "-'") or "_"
 
 
-def _relax(searcher, q: ParsedQuery, required: wq.Query) -> tuple[list[Hit], dict, dict[int, list[str]]]:
-    """Drop the fewest terms that give results; group what was found by what it lacks."""
-    terms = list(q.positive_concepts)
-    names = {id(t): t.label for t in terms}
+def _relax(ds: DocSets, q: ParsedQuery, base: int) -> tuple[int, dict, list[tuple[list[str], int]]]:
+    """Drop the fewest concept terms that give results; group what was found by what it lacks."""
+    terms = q.positive_concepts
     for drop in range(1, len(terms)):
         groups = []
         for kept in itertools.combinations(terms, len(terms) - drop):
-            hits = _run(searcher, q, list(kept), required)
-            if hits:
-                lacks = [names[id(t)] for t in terms if t not in kept]
-                groups.append((kept, lacks, hits))
+            bits = base
+            for t in kept:
+                bits &= _concept_bits(ds, t)
+            if bits:
+                groups.append(([t.label for t in kept], [t.label for t in terms if t not in kept], bits))
         if groups:
-            groups.sort(key=lambda g: -len(g[2]))
-            seen: dict[int, Hit] = {}
-            lacking: dict[int, list[str]] = {}
-            for _, lacks, hits in groups:
-                for h in hits:
-                    if h.docnum not in seen:
-                        seen[h.docnum] = h
-                        lacking[h.docnum] = lacks
-            all_terms = " + ".join(names[id(t)] for t in terms)
+            groups.sort(key=lambda g: -g[2].bit_count())
+            union = 0
+            for *_, bits in groups:
+                union |= bits
             parts = [
-                f"{len(hits)} combine{'s' if len(hits) == 1 else ''} " + " + ".join(names[id(t)] for t in kept)
-                for kept, _, hits in groups[:MAX_RELAXED_GROUPS]
+                f"{bits.bit_count()} combine{'s' if bits.bit_count() == 1 else ''} {' + '.join(kept)}"
+                for kept, _, bits in groups[:MAX_RELAXED_GROUPS]
             ]
             relaxed = {
-                "message": f"No study combines {all_terms}; " + "; ".join(parts) + ".",
+                "message": f"No study combines {' + '.join(t.label for t in terms)}; {'; '.join(parts)}.",
                 "dropped_terms": drop,
-                "groups": [
-                    {"terms": [names[id(t)] for t in kept], "lacks": lacks, "count": len(hits)}
-                    for kept, lacks, hits in groups
-                ],
+                "groups": [{"terms": kept, "lacks": lacks, "count": bits.bit_count()} for kept, lacks, bits in groups],
             }
-            return list(seen.values()), relaxed, lacking
-    return [], {"message": f"No study matches any of: {', '.join(names.values())}.", "dropped_terms": len(terms), "groups": []}, {}
+            return union, relaxed, [(lacks, bits) for _, lacks, bits in groups]
+    message = f"No study matches any of: {', '.join(t.label for t in terms)}."
+    return 0, {"message": message, "dropped_terms": len(terms), "groups": []}, []
 
 
-def _rank(searcher, hits: list[Hit], sort: str) -> list[Hit]:
-    reader = searcher.reader()
-    rank = reader.column_reader("rank")
-    year = reader.column_reader("year")
-    n = reader.column_reader("n")
-    if sort == "year":
-        key = lambda h: (-year[h.docnum], rank[h.docnum], -h.score)  # noqa: E731
-    elif sort == "n":
-        key = lambda h: (-n[h.docnum], rank[h.docnum], -year[h.docnum])  # noqa: E731
-    elif sort == "relevance":
-        key = lambda h: (-h.score, rank[h.docnum], -year[h.docnum])  # noqa: E731
-    else:
-        key = lambda h: (rank[h.docnum], -round(h.score, 3), -year[h.docnum])  # noqa: E731
-    return sorted(hits, key=key)
-
-
-def facet_counts(kb, searcher, docs: set[int]) -> dict[str, list[dict]]:
-    postings = _postings(kb, searcher)
+def facet_counts(kb, ds: DocSets, bits: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for fieldname in FACET_FIELDS:
-        counts = []
-        for value, ids in postings.get(fieldname, {}).items():
-            c = len(docs & ids) if len(docs) < len(ids) else len(ids & docs)
-            if c:
-                counts.append(_facet_value(kb, fieldname, value, c))
-        counts.sort(key=lambda f: (-f["count"], f["label"].casefold()))
-        out[fieldname] = counts
+    for fieldname, counts in ds.facet_counts(bits).items():
+        values = [_facet_value(kb, fieldname, value, count) for value, count in counts.items()]
+        values.sort(key=lambda f: (-f["count"], f["label"].casefold()))
+        out[fieldname] = values
     return out
 
 
@@ -209,24 +230,8 @@ def _facet_value(kb, fieldname: str, value: str, count: int) -> dict:
     return {"label": value, "count": count, "value": value}
 
 
-def _postings(kb, searcher) -> dict[str, dict[str, set[int]]]:
-    """Every facet value's document set, built once per searcher (per KB version and thread)."""
-    cache = kb.searcher_cache()
-    if "postings" not in cache:
-        reader = searcher.reader()
-        table: dict[str, dict[str, set[int]]] = {}
-        for fieldname in FACET_FIELDS:
-            values: dict[str, set[int]] = {}
-            for term in reader.lexicon(fieldname):
-                value = term.decode("utf-8") if isinstance(term, bytes) else term
-                values[value] = set(reader.postings(fieldname, term).all_ids())
-            table[fieldname] = values
-        cache["postings"] = table
-    return cache["postings"]
-
-
-def _result(kb, searcher, hit: Hit, lacks: list[str] | None, explain: bool, n_terms: int) -> dict:
-    stored = searcher.stored_fields(hit.docnum)
+def _result(kb, searcher, docnum: int, score: float, lacks: list[str] | None, explain: bool, n_terms: int) -> dict:
+    stored = searcher.stored_fields(docnum)
     record = json.loads(stored["record"])
     out = result_card(kb, record)
     if lacks is not None:
@@ -238,11 +243,11 @@ def _result(kb, searcher, hit: Hit, lacks: list[str] | None, explain: bool, n_te
             "terms_met": f"{met} of {n_terms}" if n_terms else "no concept terms",
             "evidence_rank": kb.vocab.rank(record.get("evidence_level")),
             "evidence_level": level,
-            "text_score": round(hit.score, 3),
+            "text_score": round(score, 3),
             "year": record.get("year"),
             "why": (
                 f"meets {met} of {n_terms} concept terms; {level}"
-                + (f"; text relevance {hit.score:.2f}" if hit.score else "")
+                + (f"; text relevance {score:.2f}" if score else "")
                 + (f"; published {record['year']}" if record.get("year") else "")
             ),
         }
