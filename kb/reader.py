@@ -42,6 +42,7 @@ class KB:
         self.meta = versions.meta(current)
         self.version_dir = current
         self.generation = getattr(self, "generation", 0) + 1
+        self._stats: dict | None = None
 
     @property
     def version(self) -> str:
@@ -109,6 +110,12 @@ class KB:
         return to_rdflib(self.store.construct(query))
 
     def stats(self) -> dict:
+        """Counts of this version (computed once: a published version never changes)."""
+        if self._stats is None:
+            self._stats = self._count()
+        return dict(self._stats)
+
+    def _count(self) -> dict:
         q = """
         PREFIX kap: <https://w3id.org/kapkb/ontology#>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
