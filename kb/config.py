@@ -23,6 +23,8 @@ class Settings:
     sparql_max_chars: int = 20_000
     max_query_chars: int = 2_000
     max_page_size: int = 100
+    sparql_rate_per_minute: float = 120.0
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -51,6 +53,8 @@ HELP = {
     "sparql_max_chars": "Longest SPARQL query the endpoint accepts, in characters (PREFIX lines included).",
     "max_query_chars": "Longest search query accepted, in characters.",
     "max_page_size": "Largest `limit` a search request may ask for.",
+    "sparql_rate_per_minute": "SPARQL queries a client may send per minute (per worker); beyond it, 429 with Retry-After. 0 turns the limit off.",
+    "trusted_proxies": "Reverse proxies in front of the app whose X-Forwarded-For to trust for the client address (0: none).",
 }
 
 

@@ -11,6 +11,8 @@ def search_summary(doc: dict) -> str:
             "Searched: "
             + "; ".join(f"{'NOT ' if t['negated'] else ''}{t['scheme'].replace('_', ' ')}: {t['label']}" for t in terms)
         )
+    if doc["interpretation"]["ranges"]:
+        lines.append("Ranges: " + ", ".join(r["text"] for r in doc["interpretation"]["ranges"]))
     if doc["interpretation"]["free_text"]:
         lines.append("Free text: " + " ".join(doc["interpretation"]["free_text"]))
     if doc["relaxed"]:

@@ -42,9 +42,11 @@ def fresh_data(tmp_path) -> Settings:
 
 @pytest.fixture(scope="session")
 def app(kb_settings):
+    from dataclasses import replace
+
     from webapp import create_app
 
-    app = create_app(kb_settings)
+    app = create_app(replace(kb_settings, sparql_rate_per_minute=0))  # tests/test_limits.py covers the limit
     app.config["TESTING"] = True
     return app
 

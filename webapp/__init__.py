@@ -12,13 +12,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["KAPKB"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
 
-    from . import api, context, errors, export, health, pages, security
+    from . import api, context, errors, export, health, limits, linked_data, pages, security, sparql
 
     context.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(linked_data.bp)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError
@@ -22,12 +22,14 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def render_error(status: int, title: str, message: str):
+def render_error(status: int, title: str, message: str, headers: dict | None = None):
     if wants_json():
         resp = jsonify({"error": {"status": status, "title": title, "message": message}})
         resp.status_code = status
-        return resp
-    return render_template("error.html", status=status, title=title, message=message), status
+    else:
+        resp = make_response(render_template("error.html", status=status, title=title, message=message), status)
+    resp.headers.update(headers or {})
+    return resp
 
 
 def init_app(app: Flask) -> None:
@@ -35,7 +37,8 @@ def init_app(app: Flask) -> None:
     def kb_error(e: KBError):
         if e.status >= 500:
             log.error("KB error on %s: %s", request.path, e.message)
-        return render_error(e.status, e.title, e.message)
+        headers = {"Retry-After": str(e.detail["retry_after"])} if "retry_after" in e.detail else None
+        return render_error(e.status, e.title, e.message, headers)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
