@@ -8,6 +8,7 @@ without a restart and never sees half an ingest.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -21,6 +22,15 @@ from kb.records import article_from, study_from, to_rdflib
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
 from kb.writer import open_store
+
+
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
+
+
+def _check_id(id: str) -> None:
+    """Ids become IRIs inside SPARQL: anything but the characters ids are made of is simply not found."""
+    if not SAFE_ID.fullmatch(id):
+        raise NotFound(f"no record with id {id[:80]!r}: ids are letters, digits, '.', '_', '~' and '-'", id=id[:200])
 
 
 class KB:
@@ -77,11 +87,14 @@ class KB:
     # -- records -----------------------------------------------------------
 
     def stored_record(self, kind: str, id: str) -> dict | None:
+        if not SAFE_ID.fullmatch(id):
+            return None
         iri = self.res.study(id) if kind == "study" else self.res.article(id)
         doc = self.searcher().document(iri=iri)
         return json.loads(doc["record"]) if doc else None
 
     def study(self, id: str) -> Study:
+        _check_id(id)
         g = self._describe(self.res.study(id), f"/finding/")
         if not len(g):
             raise NotFound(f"no study {id!r} in the knowledge base", id=id)
@@ -90,6 +103,7 @@ class KB:
         return study_from(g, URIRef(self.res.study(id)), self.res)
 
     def article(self, id: str) -> Article:
+        _check_id(id)
         g = self._describe(self.res.article(id), f"/claim/")
         if not len(g):
             raise NotFound(f"no article {id!r} in the knowledge base", id=id)
