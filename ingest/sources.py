@@ -17,9 +17,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ingest.parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ris, text
-from ingest.parsers.decoding import check_bytes
-from ingest.parsers.record import ParseError, Problem
+from .parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ris, text
+from .parsers.decoding import check_bytes
+from .parsers.record import ParseError, Problem
 
 MAX_BYTES = 20 * 1024 * 1024
 STDIN = "-"

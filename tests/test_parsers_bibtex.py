@@ -69,6 +69,11 @@ def test_string_macros_are_resolved():
     assert study.journal == "Journal of Fictional Psychiatry"
 
 
+def test_bare_ampersand_and_escaped_specials_survive():
+    (study,) = parse_bytes(rb"@article{a, title = {Research & Practice: 40\% of {MDD} {\&} more}}")
+    assert study.title == "Research & Practice: 40% of MDD & more"
+
+
 def test_file_without_entries_is_a_parse_error():
     with pytest.raises(ParseError, match="expected BibTeX entries"):
         parse_bytes(b"% only a comment\n")

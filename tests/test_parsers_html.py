@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,21 @@ def test_declared_latin1_charset_is_honoured():
 def test_comments_are_not_text():
     (article,) = parse_bytes(page("<h1>T</h1><!-- hidden note --><p>Shown.</p>"))
     assert "hidden" not in article.text
+
+
+def test_deeply_nested_pages_are_read_in_linear_time():
+    spans = "<span>" * 5000 + "deep text" + "</span>" * 5000
+    divs = "<div class='c'>x " * 2000 + "</div>" * 2000
+    start = time.perf_counter()
+    (article,) = parse_bytes(page(f"<h1>T</h1>{spans}{divs}"))
+    assert time.perf_counter() - start < 3
+    assert article.text.startswith("T\n\ndeep text\n\nx\n\nx")
+
+
+def test_call_to_action_inside_a_sentence_is_kept():
+    body = "<article><h1>T</h1><p>Patients often <a href='/book'>book a session</a> after reading studies.</p></article>"
+    (article,) = parse_bytes(page(body))
+    assert "book a session after reading studies" in article.text
 
 
 def test_binary_and_empty_files_are_parse_errors():

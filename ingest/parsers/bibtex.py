@@ -25,7 +25,8 @@ from .record import Parsed, ParsedStudy, ParseError, Problem
 logging.getLogger("bibtexparser.splitter").setLevel(logging.CRITICAL)
 
 _LATEX = LatexNodes2Text()
-_BARE_PERCENT = re.compile(r"(?<!\\)%")  # '50%' in an exported abstract is not a LaTeX comment
+_MARKUP = re.compile(r"[\\{}$~^_&%]|--|``|''")
+_BARE_SPECIAL = re.compile(r"(?<!\\)([%&])")  # '50%' and 'R & D' in exported abstracts are plain text
 _PMCID = re.compile(r"^PMC\d+$")
 _PMID = re.compile(r"^\d{1,9}$")
 
@@ -76,9 +77,11 @@ def latex(value: str | None) -> str | None:
     """LaTeX markup to plain unicode text: 'M{\\"u}ller' → 'Müller'."""
     if not value:
         return None
+    if not _MARKUP.search(value):  # most fields are plain text; pylatexenc costs ~0.5 ms a call
+        return fields.clean(value)
     bare = value.replace("{", "").replace("}", "")
     try:
-        text = _LATEX.latex_to_text(_BARE_PERCENT.sub(r"\\%", value))
+        text = _LATEX.latex_to_text(_BARE_SPECIAL.sub(r"\\\1", value))
     except Exception:  # pylatexenc is tolerant, but a failure here should cost only the markup
         text = bare
     return fields.clean(text) or fields.clean(bare)  # markup that decodes to nothing still has its words

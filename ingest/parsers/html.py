@@ -4,38 +4,42 @@ The main text is what a reader of the article sees: the <article>, <main> or
 role="main" element (else the body), without navigation, headers, footers,
 asides, forms and calls to action ("Book a consultation"). Those would otherwise
 feed marketing copy to claim extraction as if it were content.
+
+Every pass below is linear in the size of the page: pages come from anywhere, and
+a deeply nested one must not stall a batch.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
-from bs4.element import CData, NavigableString, PreformattedString, Tag
+from bs4.element import CData, PreformattedString, Tag
 
 from . import fields
 from .decoding import decode
 from .record import Parsed, ParsedArticle, Problem
 
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:\-]{1,40})""", re.IGNORECASE)
-_ALWAYS_DROP = ["script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"]
-_DROP_IN_MAIN = ["nav", "footer", "aside", "form", "button", "dialog", "select", "input", "textarea"]
+_ALWAYS_DROP = {"script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas"}
+_DROP_IN_MAIN = {"nav", "footer", "aside", "form", "button", "dialog", "select", "input", "textarea"}
 _JUNK_WORDS = (
     "newsletter", "subscribe", "subscription", "cookie", "share", "sharing", "social",
     "breadcrumb", "sidebar", "banner", "popup", "modal", "consent", "promo",
 )  # fmt: skip
-_JUNK_TOKENS = {"cta", "ctas", "menu", "menus", "byline"}  # the byline is metadata, read before stripping
-_CTA = re.compile(
-    r"^(?:(?:book|schedule)(?: (?:a|an|your|now|online|today|free)\b|\W*$)|call (?:us|now|today|\d|\+|\()|"
-    r"contact us\b|get started\b|sign up\b|subscribe\b|join (?:us|our|now)\b|"
-    r"request (?:an?|your)\b|make an appointment\b|free consultation\b|apply now\b|start your\b|"
-    r"take (?:the|our) (?:quiz|assessment)\b|see if you (?:qualify|are a candidate)\b)",
-    re.IGNORECASE,
-)
+_JUNK_TOKENS = {"cta", "ctas", "menu", "menus", "byline"}  # the byline is metadata, read before pruning
+_CTA = r"""(?:(?:book|schedule)(?:\ (?:a|an|your|now|online|today|free)\b|\W*$)|call\ (?:us|now|today|\d|\+|\()|
+    contact\ us\b|get\ started\b|sign\ up\b|subscribe\b|join\ (?:us|our|now)\b|request\ (?:an?|your)\b|
+    make\ an\ appointment\b|free\ consultation\b|apply\ now\b|start\ your\b|take\ (?:the|our)\ (?:quiz|assessment)\b|
+    see\ if\ you\ (?:qualify|are\ a\ candidate)\b)"""
+_CTA_TEXT = re.compile(r"^" + _CTA, re.IGNORECASE | re.VERBOSE)
+_CTA_STRING = re.compile(r"^\s*" + _CTA, re.IGNORECASE | re.VERBOSE)
+_CTA_HOLDERS = {"a", "button", "p", "li", "div", "span"}
+_INLINE = {"a", "button", "span"}
 _BLOCKS = {
     "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "figcaption", "figure",
     "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section",
@@ -54,13 +58,15 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(text, "lxml")
-    for tag in soup.find_all(_ALWAYS_DROP):
-        tag.decompose()
-    title = _meta(soup, "og:title", "twitter:title") or _text(soup.find("h1")) or _text(soup.find("title"))
+    for tag in _prune(soup, lambda tag: tag.name in _ALWAYS_DROP):
+        tag.extract()
+    meta = _meta_index(soup)
+    title = meta.get("og:title") or meta.get("twitter:title") or _text(soup.find("h1")) or _text(soup.find("title"))
     if not title:
         yield Problem(name, None, "title", "a title (og:title, <h1> or <title>)", "nothing")
         return
-    url, author, date = _canonical(soup), _author(soup), _date(soup)  # before the byline is stripped
+    url = _canonical(soup, meta)
+    author, date = _author(soup, meta), _date(soup, meta)  # before the byline is pruned
     root = _main(soup)
     _strip(root)
     paragraphs = _paragraphs(root)
@@ -72,7 +78,7 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
         url=url,
         author=author,
         date=date,
-        publisher=_meta(soup, "og:site_name", "application-name"),
+        publisher=meta.get("og:site_name") or meta.get("application-name"),
         text="\n\n".join(paragraphs),
         headings=fields.unique(_text(h) for h in root.find_all(_HEADINGS)),
         links=_links(root, url),
@@ -88,17 +94,19 @@ def _attr(tag: object, name: str) -> str | None:
     return fields.clean(" ".join(value) if isinstance(value, list) else value)
 
 
-def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
-    """<meta property=…> or <meta name=…> or <meta itemprop=…> content, first key that has one."""
-    for key in keys:
+def _meta_index(soup: BeautifulSoup) -> dict[str, str]:
+    """content of <meta property|name|itemprop=KEY>, first occurrence of each key."""
+    index: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        content = _attr(tag, "content")
         for attr in ("property", "name", "itemprop"):
-            if value := _attr(soup.find("meta", attrs={attr: key}), "content"):
-                return value
-    return None
+            if (key := _attr(tag, attr)) and content:
+                index.setdefault(key, content)
+    return index
 
 
-def _canonical(soup: BeautifulSoup) -> str | None:
-    og_url = _meta(soup, "og:url")
+def _canonical(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
+    og_url = meta.get("og:url")
     canonical = _attr(soup.find("link", rel="canonical"), "href")
     if canonical and og_url and not canonical.startswith(("http://", "https://")):
         canonical = _join(og_url, canonical)
@@ -112,11 +120,10 @@ def _join(base: str | None, href: str) -> str:
         return href
 
 
-def _author(soup: BeautifulSoup) -> str | None:
-    author = _meta(soup, "author")
-    if not author:
-        meta = _meta(soup, "article:author")
-        author = meta if meta and not meta.startswith(("http://", "https://")) else None
+def _author(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
+    author = meta.get("author")
+    if not author and (linked := meta.get("article:author")) and not linked.startswith(("http://", "https://")):
+        author = linked
     if not author:
         author = _text(soup.find(["a", "link", "span"], rel="author"))
     if not author:
@@ -124,11 +131,12 @@ def _author(soup: BeautifulSoup) -> str | None:
     return re.sub(r"^by\s+", "", author, flags=re.IGNORECASE) if author else None
 
 
-def _date(soup: BeautifulSoup) -> str | None:
-    return (
-        _meta(soup, "article:published_time", "datePublished", "date", "dc.date", "DC.date")
-        or _attr(soup.find("time", attrs={"itemprop": "datePublished"}), "datetime")
-        or _attr(soup.find("time", datetime=True), "datetime")
+def _date(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
+    for key in ("article:published_time", "datePublished", "date", "dc.date", "DC.date"):
+        if meta.get(key):
+            return meta[key]
+    return _attr(soup.find("time", attrs={"itemprop": "datePublished"}), "datetime") or _attr(
+        soup.find("time", datetime=True), "datetime"
     )
 
 
@@ -143,6 +151,19 @@ def _main(soup: BeautifulSoup) -> Tag:
     return soup
 
 
+def _prune(root: Tag, drop: Callable[[Tag], bool]) -> list[Tag]:
+    """The topmost descendants for which `drop` holds, without looking inside them (document order)."""
+    found: list[Tag] = []
+    stack = [child for child in reversed(root.contents) if isinstance(child, Tag)]
+    while stack:
+        tag = stack.pop()
+        if drop(tag):
+            found.append(tag)
+        else:
+            stack.extend(child for child in reversed(tag.contents) if isinstance(child, Tag))
+    return found
+
+
 def _is_junk(tag: Tag) -> bool:
     tokens = re.split(r"[^a-z0-9]+", f"{_attr(tag, 'class') or ''} {_attr(tag, 'id') or ''}".lower())
     return any(
@@ -152,44 +173,53 @@ def _is_junk(tag: Tag) -> bool:
     )
 
 
-def _strip(root: Tag) -> None:
-    """Remove page furniture and calls to action from `root`, in place."""
-    for tag in root.find_all(_DROP_IN_MAIN):
-        tag.decompose()
-    if root.name != "article":  # an article's own <header> holds its title and byline
-        for tag in root.find_all("header"):
-            tag.decompose()
-    total = len(root.get_text())
-    for tag in root.find_all(True):
-        if not tag.decomposed and _is_junk(tag) and not _is_wrapper(tag, total):
-            tag.decompose()
-    for tag in root.find_all(["a", "p", "li", "div", "span"]):
-        if tag.decomposed:
-            continue
-        text = _text(tag) or ""
-        href = _attr(tag, "href") or ""
-        if href.startswith("tel:") or (_CTA.match(text) and len(text) <= 120):
-            _drop_with_empty_parents(tag, root)
-
-
 def _is_wrapper(tag: Tag, total: int) -> bool:
     """A layout wrapper ('content has-sidebar') holds most of the text in several blocks; furniture does not."""
     return len(tag.get_text()) > total / 2 and len(tag.find_all(["p", *_HEADINGS], limit=2)) >= 2
 
 
-def _drop_with_empty_parents(tag: Tag, root: Tag) -> None:
-    """Remove a call to action and the blocks that held nothing else ('<p><a>Book now</a></p>')."""
+def _strip(root: Tag) -> None:
+    """Remove page furniture and calls to action from `root`, in place."""
+    total = len(root.get_text())
+    keep_headers = root.name == "article"  # an article's own <header> holds its title and byline
+
+    def furniture(tag: Tag) -> bool:
+        if tag.name in _DROP_IN_MAIN or (tag.name == "header" and not keep_headers):
+            return True
+        return _is_junk(tag) and not _is_wrapper(tag, total)
+
+    for tag in _prune(root, furniture):
+        tag.extract()
+    targets = [tag for tag in root.find_all("a", href=re.compile(r"^\s*tel:", re.IGNORECASE))]
+    # Calls to action are found from their strings: measuring every element's text is quadratic on deep pages.
+    for string in root.find_all(string=_CTA_STRING):
+        holder = string.parent
+        while isinstance(holder, Tag) and holder is not root and holder.name not in _CTA_HOLDERS:
+            holder = holder.parent
+        if not isinstance(holder, Tag) or holder is root:
+            continue
+        text = _text(holder) or ""
+        if not (_CTA_TEXT.match(text) and len(text) <= 120):
+            continue
+        outer = _outermost_alone(holder, root)
+        if outer is holder and holder.name in _INLINE and not _is_button(holder):
+            continue  # a link inside a sentence ("patients often book a session…") is content
+        targets.append(outer)
+    for tag in targets:
+        _outermost_alone(tag, root).extract()  # extracting a detached subtree again is harmless
+
+
+def _is_button(tag: Tag) -> bool:
+    classes = (_attr(tag, "class") or "").lower()
+    return tag.name == "button" or tag.get("role") == "button" or "btn" in classes or "button" in classes
+
+
+def _outermost_alone(tag: Tag, root: Tag) -> Tag:
+    """The largest block around `tag` that holds nothing else ('<p><a>Book now</a></p>' → the <p>)."""
     own = _text(tag)
     while isinstance(tag.parent, Tag) and tag.parent is not root and _text(tag.parent) == own:
         tag = tag.parent
-    tag.decompose()
-
-
-def _block_of(node: NavigableString, root: Tag) -> Tag:
-    parent = node.parent
-    while isinstance(parent, Tag) and parent is not root and parent.name not in _BLOCKS:
-        parent = parent.parent
-    return parent if isinstance(parent, Tag) else root
+    return tag
 
 
 def _paragraphs(root: Tag) -> list[str]:
@@ -197,6 +227,17 @@ def _paragraphs(root: Tag) -> list[str]:
     paragraphs: list[str] = []
     current: list[str] = []
     block: Tag | None = None
+    blocks: dict[int, Tag] = {id(root): root}  # element → its nearest block ancestor
+
+    def block_of(tag: Tag) -> Tag:
+        path = []
+        while id(tag) not in blocks and tag.name not in _BLOCKS and isinstance(tag.parent, Tag):
+            path.append(tag)
+            tag = tag.parent
+        found = blocks.setdefault(id(tag), tag if tag.name in _BLOCKS else root)
+        for step in path:
+            blocks[id(step)] = found
+        return found
 
     def flush() -> None:
         if text := fields.clean("".join(current)):
@@ -210,7 +251,7 @@ def _paragraphs(root: Tag) -> list[str]:
             continue
         if isinstance(node, PreformattedString) and not isinstance(node, CData):
             continue  # comments, doctype, processing instructions
-        owner = _block_of(node, root)
+        owner = block_of(node.parent) if isinstance(node.parent, Tag) else root
         if owner is not block:
             flush()
             block = owner
