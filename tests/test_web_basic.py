@@ -37,3 +37,22 @@ def test_not_found_is_a_page_for_browsers_and_json_for_clients(client):
     api = client.get("/no-such-page", headers={"Accept": "application/json"})
     assert api.status_code == 404
     assert set(api.get_json()["error"]) == {"status", "title", "message"}
+
+
+def test_an_unexpected_error_is_a_clean_500_and_a_json_log_line(kb_settings, capsys):
+    import json
+
+    from webapp import create_app
+
+    app = create_app(kb_settings)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    r = app.test_client().get("/boom", headers={"Accept": "application/json"})
+    assert r.status_code == 500
+    body = r.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["level"] == "error" and line["logger"] == "kapkb.web" and "secret internals" in line["exception"]

@@ -12,8 +12,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["KAPKB"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
 
-    from . import api, context, errors, export, health, limits, linked_data, pages, security, sparql
+    from . import api, context, errors, export, health, limits, linked_data, logs, pages, security, sparql
 
+    logs.init_app(app)
     context.init_app(app)
     errors.init_app(app)
     security.init_app(app)
