@@ -56,16 +56,31 @@ class DocSets:
         self.year = reader.column_reader("year")
         self.n = reader.column_reader("n")
         self._orders: dict[str, tuple[list[int], list[int]]] = {}
+        self._numeric: dict[str, dict[int, int]] = {}
 
     def term(self, fieldname: str, value: str) -> int:
         return self.values.get(fieldname, {}).get(value, 0)
 
     def range(self, fieldname: str, low: int | None, high: int | None) -> int:
-        column = self.year if fieldname == "year" else self.n
+        """Documents whose year (or n) lies in [low, high]: an OR of per-value bitmaps built on first use."""
+        by_value = self._values_of(fieldname)
         lo = low if low is not None else -(2**62)
         hi = high if high is not None else 2**62
-        present = self.live if fieldname == "year" else self.n_known
-        return bitmap((d for d in range(self.size) if lo <= column[d] <= hi), self.size) & present
+        bits = 0
+        for value, b in by_value.items():
+            if lo <= value <= hi:
+                bits |= b
+        return bits
+
+    def _values_of(self, fieldname: str) -> dict[int, int]:
+        if fieldname not in self._numeric:
+            column = self.year if fieldname == "year" else self.n
+            present = self.live if fieldname == "year" else self.n_known
+            groups: dict[int, list[int]] = {}
+            for d in members(present):
+                groups.setdefault(column[d], []).append(d)
+            self._numeric[fieldname] = {v: bitmap(ds, self.size) for v, ds in groups.items()}
+        return self._numeric[fieldname]
 
     def order(self, sort: str) -> tuple[list[int], list[int]]:
         """All live documents in the order a sort wants, and each document's position in it."""
