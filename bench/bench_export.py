@@ -81,13 +81,14 @@ def main() -> None:
     ctx = ExportContext(label=vocab.load().label, permalink="https://kapkb.example/search?q=bench",
                         kb_version="bench", query="bench")  # fmt: skip
     print(f"{args.n:,} studies")
-    print(f"{'format':16} {'seconds':>8} {'ms/study':>9} {'MB':>7}  target <= 5 s")
+    # CPU time beside wall time: on a shared machine the wall clock also measures the neighbours.
+    print(f"{'format':16} {'wall s':>8} {'cpu s':>8} {'ms/study':>9} {'MB':>6}  target <= 5 s")
     for name in args.formats:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         text = export(studies, name, ctx)
-        seconds = time.perf_counter() - start
-        verdict = "ok" if seconds <= 5 else "OVER"
-        print(f"{name:16} {seconds:8.2f} {1000 * seconds / args.n:9.3f} {len(text.encode()) / 1e6:7.1f}  {verdict}",
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        verdict = "ok" if wall <= 5 else "OVER"
+        print(f"{name:16} {wall:8.2f} {cpu:8.2f} {1000 * cpu / args.n:9.3f} {len(text.encode()) / 1e6:6.1f}  {verdict}",
               flush=True)  # fmt: skip
 
 

@@ -515,7 +515,19 @@ def _bibliography(items: list, csl_style: str, output: object) -> CitationStyles
     bibliography = CitationStylesBibliography(style, CiteProcJSON(items), output)
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
+    bibliography.keys = _Positions(bibliography.keys)
     return bibliography
+
+
+class _Positions(list):
+    """citeproc-py numbers each entry with `keys.index(key)`, a scan: quadratic for a long list."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(keys)
+        self._at = {key: at for at, key in enumerate(keys)}
+
+    def index(self, key, *bounds):  # type: ignore[no-untyped-def, override]
+        return super().index(key, *bounds) if bounds else self._at[key]
 
 
 def _repress_substituted(self: citeproc.model.Substitute, child: object, context: object) -> None:
