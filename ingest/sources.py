@@ -21,6 +21,7 @@ from .parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ri
 from .parsers.decoding import check_bytes
 from .parsers.record import ParseError, Problem
 
+FOLDER_DOCS = re.compile(r"(readme|license|licence|changelog|contributing)(\.[a-z]+)?$", re.IGNORECASE)
 MAX_BYTES = 20 * 1024 * 1024
 STDIN = "-"
 
@@ -168,6 +169,8 @@ def _front_matter(head: str) -> bool:
 def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
     """Each input file as a path string: folders expanded recursively in sorted order, hidden entries skipped.
 
+    A folder's README, LICENSE and CHANGELOG describe the folder, not a source, so a
+    walk skips them; named on the command line they are ingested like any file.
     "-" (stdin) is passed through. Paths that do not exist are yielded as given,
     so that reading them reports the problem against the name the user typed.
     """
@@ -179,7 +182,7 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
             found = []
             for folder, dirs, files in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found.extend(Path(folder, f) for f in files if not f.startswith("."))
+                found.extend(Path(folder, f) for f in files if not f.startswith(".") and not FOLDER_DOCS.match(f))
             yield from (str(p) for p in sorted(found, key=lambda p: p.relative_to(path).parts))
         else:
             yield str(item)

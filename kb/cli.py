@@ -128,7 +128,11 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json:
             if entry.status == "rejected":
                 line += f"\n          {entry.error}"
             elif entry.records:
-                line += f"  ({entry.records} record{'s' if entry.records != 1 else ''}, {entry.triples} triples)"
+                claims = ""
+                if entry.claims is not None:
+                    linked = sum(1 for c in entry.claims if c["resolved"])
+                    claims = f", {len(entry.claims)} claim{'s' if len(entry.claims) != 1 else ''}, {linked} linked to studies"
+                line += f"  ({entry.records} record{'s' if entry.records != 1 else ''}, {entry.triples} triples{claims})"
             for p in entry.problems:
                 line += f"\n          skipped: {p}"
             tqdm.write(line, file=sys.stderr) if show_bar else click.echo(line, err=True)

@@ -65,8 +65,8 @@ def concept_tree(kb, scheme: str, docs: int | None = None) -> list[Node]:
     shown = {iri for iri, n in counts.items() if n}
     children: dict[str | None, list[str]] = {}
     for iri in shown:
-        parents = sorted(b for b in kb.vocab[iri].broader if b in shown)
-        children.setdefault(parents[0] if parents else None, []).append(iri)
+        parents = sorted(b for b in kb.vocab[iri].broader if b in shown)  # several: nest under the largest
+        children.setdefault(max(parents, key=lambda p: counts[p]) if parents else None, []).append(iri)
     out: list[Node] = []
 
     def walk(parent: str | None, depth: int) -> None:

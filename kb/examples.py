@@ -24,13 +24,15 @@ class Example:
     @property
     def text(self) -> str:
         """The runnable query: the PREFIX lines it needs, then the body."""
-        used = set(re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*):", _strip_iris_and_strings(self.body)))
-        lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in PREFIXES if p in used]
-        return "\n".join(lines) + "\n\n" + self.body.strip() + "\n"
+        return with_prefixes(self.body)
 
 
-def _strip_iris_and_strings(body: str) -> str:
-    return re.sub(r'<[^>\s]*>|"[^"]*"', " ", body)
+def with_prefixes(body: str) -> str:
+    """`body` preceded by a PREFIX line for each kapkb prefix it uses, and no others."""
+    bare = re.sub(r'<[^>\s]*>|"(?:[^"\\]|\\.)*"', " ", body)  # prefixes inside IRIs and strings do not count
+    used = set(re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*):", bare))
+    lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in PREFIXES if p in used]
+    return "\n".join(lines) + "\n\n" + body.strip() + "\n"
 
 
 EXAMPLES: tuple[Example, ...] = (
@@ -40,11 +42,13 @@ EXAMPLES: tuple[Example, ...] = (
         """
 SELECT ?study ?title ?year ?n (GROUP_CONCAT(DISTINCT ?conditionLabel; separator=", ") AS ?conditions)
 WHERE {
-  ?study a kap:Study ;
-         kap:design design:rct ;
-         kap:drug/skos:broader* drug:ketamine ;
-         kap:therapy/skos:broader* therapy:cbt ;
-         dcterms:title ?title .
+  # first the trials (narrower drugs and therapies included), then their details
+  { SELECT DISTINCT ?study WHERE {
+      ?drug skos:broader* drug:ketamine .
+      ?therapy skos:broader* therapy:cbt .
+      ?study kap:design design:rct ; kap:drug ?drug ; kap:therapy ?therapy .
+  } }
+  ?study dcterms:title ?title .
   OPTIONAL { ?study kap:year ?year }
   OPTIONAL { ?study kap:sampleSize ?n }
   OPTIONAL { ?study kap:condition/skos:prefLabel ?conditionLabel }
@@ -59,8 +63,8 @@ ORDER BY DESC(?year)
         """
 SELECT ?route ?study ?title ?year ?design
 WHERE {
-  ?study a kap:Study ;
-         kap:condition/skos:broader* condition:ptsd ;
+  ?condition skos:broader* condition:ptsd .
+  ?study kap:condition ?condition ;
          kap:route/skos:prefLabel ?route ;
          dcterms:title ?title .
   OPTIONAL { ?study kap:year ?year }
@@ -91,18 +95,22 @@ ORDER BY ?article ?claim
         "best-evidence-per-condition",
         "What is the strongest level of evidence for each condition, and how many studies reach it?",
         """
-SELECT ?condition ?level (COUNT(DISTINCT ?study) AS ?studies)
+SELECT ?condition ?level ?studies
 WHERE {
-  {
-    SELECT ?c (MIN(?rank) AS ?best)
-    WHERE { ?s a kap:Study ; kap:condition ?c ; kap:evidenceLevel/kap:rank ?rank }
-    GROUP BY ?c
-  }
-  ?study a kap:Study ; kap:condition ?c ; kap:evidenceLevel ?l .
+  # studies per condition and evidence level (count on IRIs; labels are joined at the end)
+  { SELECT ?c ?l (COUNT(?study) AS ?studies)
+    WHERE { ?study kap:evidenceLevel ?l ; kap:condition ?c }
+    GROUP BY ?c ?l }
+  # the best (lowest) rank each condition reaches
+  { SELECT ?c (MIN(?rank) AS ?best)
+    WHERE {
+      { SELECT DISTINCT ?c ?reached WHERE { ?s kap:evidenceLevel ?reached ; kap:condition ?c } }
+      ?reached kap:rank ?rank .
+    }
+    GROUP BY ?c }
   ?l kap:rank ?best ; skos:prefLabel ?level .
   ?c skos:prefLabel ?condition .
 }
-GROUP BY ?condition ?level ?best
 ORDER BY ?best ?condition
 """,
     ),
@@ -110,13 +118,14 @@ ORDER BY ?best ?condition
         "adverse-effects-by-route",
         "Which adverse effects do studies report for each route of administration?",
         """
-SELECT ?route ?adverseEffect (COUNT(DISTINCT ?study) AS ?studies)
+SELECT ?route ?adverseEffect ?studies
 WHERE {
-  ?study a kap:Study ;
-         kap:route/skos:prefLabel ?route ;
-         kap:adverseEffect/skos:prefLabel ?adverseEffect .
+  { SELECT ?r ?ae (COUNT(DISTINCT ?study) AS ?studies)
+    WHERE { ?study kap:route ?r ; kap:adverseEffect ?ae }
+    GROUP BY ?r ?ae }
+  ?r skos:prefLabel ?route .
+  ?ae skos:prefLabel ?adverseEffect .
 }
-GROUP BY ?route ?adverseEffect
 ORDER BY ?route DESC(?studies) ?adverseEffect
 """,
     ),
@@ -124,12 +133,11 @@ ORDER BY ?route DESC(?studies) ?adverseEffect
         "studies-per-condition",
         "How many studies are there for each condition?",
         """
-SELECT ?condition (COUNT(DISTINCT ?study) AS ?studies)
+SELECT ?condition ?studies
 WHERE {
-  ?study a kap:Study ; kap:condition ?c .
+  { SELECT ?c (COUNT(DISTINCT ?study) AS ?studies) WHERE { ?study kap:condition ?c } GROUP BY ?c }
   ?c skos:prefLabel ?condition .
 }
-GROUP BY ?condition
 ORDER BY DESC(?studies) ?condition
 """,
     ),
@@ -155,7 +163,7 @@ ORDER BY DESC(?value)
         """
 SELECT ?year (COUNT(DISTINCT ?study) AS ?trials)
 WHERE {
-  ?study a kap:Study ; kap:design design:rct ; kap:year ?year .
+  ?study kap:design design:rct ; kap:year ?year .
 }
 GROUP BY ?year
 ORDER BY ?year
@@ -163,16 +171,14 @@ ORDER BY ?year
     ),
     Example(
         "esketamine-studies",
-        "Which studies used esketamine, with which design and routes?",
+        "Which studies used esketamine, and of what design?",
         """
-SELECT ?study ?title ?year ?design (GROUP_CONCAT(DISTINCT ?routeLabel; separator=", ") AS ?routes)
+SELECT ?study ?title ?year ?design
 WHERE {
-  ?study a kap:Study ; kap:drug drug:esketamine ; dcterms:title ?title .
+  ?study kap:drug drug:esketamine ; dcterms:title ?title .
   OPTIONAL { ?study kap:year ?year }
   OPTIONAL { ?study kap:design/skos:prefLabel ?design }
-  OPTIONAL { ?study kap:route/skos:prefLabel ?routeLabel }
 }
-GROUP BY ?study ?title ?year ?design
 ORDER BY DESC(?year) ?study
 """,
     ),
@@ -207,16 +213,16 @@ LIMIT 10
     ),
     Example(
         "study-sources",
-        "Which source document (named graph) does each study come from?",
+        "Which source documents (named graphs) hold the studies, and how many each?",
         """
-SELECT ?source ?format ?ingested ?study
+SELECT ?source ?format ?ingested ?studies
 WHERE {
-  GRAPH ?source {
-    ?source a kap:Source ; kap:format ?format ; prov:generatedAtTime ?ingested .
-    ?study a kap:Study ; prov:wasDerivedFrom ?source .
-  }
+  { SELECT ?source (COUNT(DISTINCT ?study) AS ?studies)
+    WHERE { GRAPH ?source { ?study a kap:Study ; prov:wasDerivedFrom ?source } }
+    GROUP BY ?source }
+  GRAPH ?source { ?source kap:format ?format ; prov:generatedAtTime ?ingested }
 }
-ORDER BY ?source
+ORDER BY DESC(?studies) ?source
 LIMIT 100
 """,
     ),
@@ -247,3 +253,79 @@ WHERE {
 )
 
 BY_ID = {e.id: e for e in EXAMPLES}
+
+
+def markdown(store, base: str, rows_shown: int = 8) -> str:
+    """Every example with its query and the start of its answer, as Markdown (docs/sparql.md embeds this)."""
+    import json
+
+    import pyoxigraph as ox
+
+    from kb import sparql
+
+    def cell(term: dict | None) -> str:
+        if term is None:
+            return ""
+        value = term["value"]
+        if term["type"] == "uri":
+            value = value[len(base) :] if value.startswith(base + "/") else _compact(value)
+        value = value if len(value) <= 70 else value[:67] + "…"
+        return value.replace("|", "\\|").replace("\n", " ")
+
+    out = []
+    for n, e in enumerate(EXAMPLES, 1):
+        out += [f"### {n}. {e.question}", "", f"In the editor: `/sparql#example-{e.id}`", "", "```sparql", e.text.rstrip(), "```", ""]
+        result = sparql.execute(store, e.text, "json", "ntriples")
+        if result.form == "ASK":
+            out += [f"Answer: `{str(json.loads(result.body)['boolean']).lower()}`", ""]
+            continue
+        if result.form == "SELECT":
+            doc = json.loads(result.body)
+            names = doc["head"]["vars"]
+            rows = [[cell(b.get(v)) for v in names] for b in doc["results"]["bindings"]]
+        else:
+            names = ["subject", "predicate", "object"]
+            rows = [
+                [cell({"type": "uri" if isinstance(t, ox.NamedNode) else "literal", "value": t.value}) for t in (q.subject, q.predicate, q.object)]
+                for q in ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES)
+            ]
+        if not rows:
+            out += ["No rows on the bundled KB.", ""]
+            continue
+        out += ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+        out += ["| " + " | ".join(r) + " |" for r in rows[:rows_shown]]
+        more = len(rows) - rows_shown
+        count = f"{len(rows)} row" + ("" if len(rows) == 1 else "s")
+        out += ["", count + (f" ({more} more not shown)." if more > 0 else "."), ""]
+    return "\n".join(out)
+
+
+def _compact(iri: str) -> str:
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda pair: -len(str(pair[1]))):
+        if iri.startswith(str(ns)):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return iri
+
+
+def splice(doc: str, generated: str) -> str:
+    """`doc` with the text between its examples markers replaced by `generated`."""
+    start = doc.index("<!-- examples:")
+    start = doc.index("\n", start) + 1
+    end = doc.index("<!-- end examples -->")
+    return doc[:start] + "\n" + generated.strip() + "\n\n" + doc[end:]
+
+
+if __name__ == "__main__":  # python -m kb.examples [DATA [DOC.md]]: print the examples section, or splice it into DOC.md
+    import sys
+    from pathlib import Path
+
+    from kb.config import Settings
+    from kb.reader import KB
+
+    settings = Settings.from_env(data=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    section = markdown(KB(settings).store, settings.base.rstrip("/"))
+    if len(sys.argv) > 2:
+        target = Path(sys.argv[2])
+        target.write_text(splice(target.read_text(encoding="utf-8"), section), encoding="utf-8")
+    else:
+        print(section)

@@ -40,7 +40,7 @@ import rispy
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 
-from kb import errors
+from kb import citations, errors
 from kb.model import Study
 
 __all__ = [
@@ -440,6 +440,7 @@ def _csv(studies: Sequence[Study], ctx: ExportContext) -> str:
 _STYLES = {"apa": ("apa", "APA 7"), "vancouver": ("nlm-citation-sequence", "Vancouver"),
            "ama": ("american-medical-association", "AMA")}  # fmt: skip
 _ET_AL_STYLES = {"vancouver", "ama"}  # their convention for a truncated author list is "et al."
+_SORTED_STYLES = {"apa"}  # the numbered styles have no cs:sort: citation order is the input order
 # citeproc-py's HTML formatter does not escape field values; these private-use
 # characters stand in for &, < and > while it renders, then become entities.
 _HOLD = {ord("&"): "\ue000", ord("<"): "\ue001", ord(">"): "\ue002", 0xE000: None, 0xE001: None, 0xE002: None}
@@ -469,13 +470,17 @@ def _linked(text: str, own: set[str]) -> str:
 
 
 def format_references(
-    studies: Sequence[Study], style: str, ctx: ExportContext, *, as_html: bool = False, sort: bool = True
+    studies: Sequence[Study], style: str, ctx: ExportContext, *, as_html: bool = False, sort: bool = True,
+    compiled: bool = True,
 ) -> list[tuple[int, str]]:
-    """(index into `studies`, formatted reference) in the style's order, through citeproc-py.
+    """(index into `studies`, formatted reference) in the style's order, as citeproc-py renders them.
 
     `style` is "apa", "vancouver" or "ama". With `sort=False` every style keeps
     the input order (the Markdown reading list follows the query's ranking).
-    HTML output has field values escaped and URLs as links.
+    HTML output has field values escaped and URLs as links. Entries come from the
+    compiled styles in kb.citations, and from citeproc-py for items outside their
+    envelope; `compiled=False` sends every item to citeproc-py, the reference the
+    tests hold the compiled styles to.
     """
     if style not in _STYLES:
         raise UnknownFormat(style)
@@ -488,34 +493,55 @@ def format_references(
             item["author"] = [*item.get("author", []), {"literal": "et al."}]  # type: ignore[list-item]
         items.append(item)
     order = list(range(len(items)))
-    if sort:  # in plain text: citeproc-py sorts on formatted keys, and HTML's "<i>" would sort first
-        plain = _bibliography([items[i] for i in order], csl_style, formatter.plain)
-        plain.sort()
-        order = [int(cited.key) for cited in plain.items]
-    output = formatter.html if as_html else formatter.plain
-    bibliography = _bibliography([_hold(items[i]) if as_html else items[i] for i in order], csl_style, output)
+    if sort and style in _SORTED_STYLES:
+        order = _sort_order(items, csl_style, compiled)
+    shown = [_hold(item) for item in items] if as_html else items
+    texts: dict[int, str | None] = {}
+    if compiled:
+        for number, i in enumerate(order, 1):
+            if (text := citations.entry(shown[i], style, number=number, html=as_html)) is not None:
+                texts[i] = text
+    if rest := [i for i in order if i not in texts]:
+        output = formatter.html if as_html else formatter.plain
+        bibliography = _bibliography([shown[i] for i in rest], csl_style, output, numbers=[str(i) for i in order])
+        for cited in bibliography.items:
+            rendered = bibliography.style.render_bibliography([cited])
+            texts[int(cited.key)] = str(rendered[0]) if rendered else None
     out = []
-    for cited in bibliography.items:
-        rendered = bibliography.style.render_bibliography([cited])
-        if not rendered:
+    for i in order:
+        if (text := texts[i]) is None:
             continue
-        text = str(rendered[0])
         if style != "apa":  # numbered styles: citeproc-py ignores second-field-align, "1.Daly" -> "1. Daly"
             text = _NUMBERED.sub(r"\1. ", text, count=1)
         if as_html:
-            text = _linked(text.translate(_RELEASE), _own_urls(studies[int(cited.key)]))
-        out.append((int(cited.key), text))
+            text = _linked(text.translate(_RELEASE), _own_urls(studies[i]))
+        out.append((i, text))
     return out
 
 
-def _bibliography(items: list, csl_style: str, output: object) -> CitationStylesBibliography:
-    """A citeproc bibliography with `items` registered in order (so numbered in order)."""
+def _sort_order(items: list[dict], csl_style: str, compiled: bool) -> list[int]:
+    """Positions of `items` in the style's bibliography order, sorted on plain text as citeproc-py sorts
+    (HTML's "<i>" would sort first); keys from kb.citations, or citeproc-py's outside its envelope."""
+    keys = [citations.sort_key(item) if compiled else None for item in items]
+    if rest := [i for i, key in enumerate(keys) if key is None]:
+        bibliography = _bibliography([items[i] for i in rest], csl_style, formatter.plain)
+        bib = bibliography.style.root.bibliography  # what citeproc.model.Sort.sort does, short of sorting
+        sort_keys = [key.sort_keys(bibliography.items, bib.layout) for key in bib.findall("cs:sort/cs:key", bib.nsmap)]
+        for i, key in zip(rest, zip(*sort_keys, strict=True), strict=True):
+            keys[i] = key
+    return citations.sorted_positions(keys)  # type: ignore[arg-type]
+
+
+def _bibliography(items: list, csl_style: str, output: object, numbers: list[str] | None = None
+                  ) -> CitationStylesBibliography:  # fmt: skip
+    """A citeproc bibliography with `items` registered in order (so numbered in order), or numbered by
+    their ids' places in `numbers` when it renders some entries of a longer list."""
     # The styles come from the CSL repository, validated there; validating again costs time only.
     style = CitationStylesStyle(csl_style, validate=False)
     bibliography = CitationStylesBibliography(style, CiteProcJSON(items), output)
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
-    bibliography.keys = _Positions(bibliography.keys)
+    bibliography.keys = _Positions(numbers if numbers is not None else bibliography.keys)
     return bibliography
 
 

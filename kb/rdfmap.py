@@ -10,16 +10,68 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kb.model import Article, Claim, Finding, Provenance, Source, Study
 from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
 
 
+class NTriples:
+    """A write-only triple sink that keeps N-Triples lines (a set, like a graph).
+
+    Ingest only ever serialises a source's triples for the store, so building an
+    indexed rdflib Graph first cost more than parsing and extracting the records;
+    `add` has the same signature, so every `add_*` function below writes to either.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[str, None] = {}
+
+    def add(self, triple: tuple) -> NTriples:
+        s, p, o = triple
+        self._lines[f"{_term(s)} <{p}> {_term(o)} .\n"] = None
+        return self
+
+    def add_plain(self, s, p, value: str | int) -> None:
+        """A string or integer literal, written as rdflib writes `Literal(value)`."""
+        if type(value) is int:
+            o = f'"{value}"^^<http://www.w3.org/2001/XMLSchema#integer>'
+        else:
+            o = '"' + value.translate(_ESCAPES) + '"'
+        self._lines[f"{_term(s)} <{p}> {o} .\n"] = None
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def serialize(self) -> bytes:
+        return "".join(self._lines).encode("utf-8")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", '"': '\\"', "\r": "\\r"})  # as rdflib's N-Triples writer
+
+
+def _term(t) -> str:
+    if isinstance(t, URIRef):
+        return f"<{t}>"
+    if isinstance(t, BNode):
+        return f"_:{t}"
+    lexical = '"' + str(t).translate(_ESCAPES) + '"'
+    if t.language:
+        return f"{lexical}@{t.language}"
+    return f"{lexical}^^<{t.datatype}>" if t.datatype else lexical
+
+
 def source_graph(source: Source, res: Resources, generated: datetime | None = None) -> Graph:
     """The named graph of one source: its description plus all its records."""
-    g = Graph()
+    return _fill(Graph(), source, res, generated)
+
+
+def source_ntriples(source: Source, res: Resources, generated: datetime | None = None) -> NTriples:
+    """The same triples as `source_graph`, straight to N-Triples (what the writer stores)."""
+    return _fill(NTriples(), source, res, generated)
+
+
+def _fill(g, source: Source, res: Resources, generated: datetime | None):
     node = URIRef(res.source(source.id))
     g.add((node, RDF.type, KAP.Source))
     g.add((node, KAP.location, Literal(source.location)))
@@ -43,9 +95,7 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
     for author in s.authors:
         g.add((node, DCTERMS.creator, Literal(author)))
     if s.authors:
-        head = BNode()
-        Collection(g, head, [Literal(a) for a in s.authors])
-        g.add((node, BIBO.authorList, head))
+        g.add((node, BIBO.authorList, _rdf_list(g, [Literal(a) for a in s.authors])))
     _lit(g, node, KAP.journal, s.journal)
     _lit(g, node, KAP.year, s.year)
     _lit(g, node, BIBO.volume, s.volume)
@@ -91,6 +141,8 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         g.add((node, KAP.publicationType, Literal(pt)))
     for ref in s.results_publications:
         g.add((node, KAP.resultsReference, Literal(ref)))
+    if s.status:  # a registration: does any publication report its results? (the publication-gap signal)
+        g.add((node, KAP.publicationGap, Literal(s.status.upper() == "COMPLETED" and not s.results_publications)))
     for url in s.evidence_urls:
         g.add((node, RDFS.seeAlso, URIRef(url)))
     g.add((node, KAP.verified, Literal(s.verified)))
@@ -157,6 +209,17 @@ def add_claim(g: Graph, c: Claim, node: URIRef, res: Resources) -> URIRef:
     return node
 
 
+def _rdf_list(g: Graph, items: list) -> BNode:
+    """An rdf:List of `items` (what rdflib's Collection writes, without reading the graph back)."""
+    head = cell = BNode()
+    for i, item in enumerate(items):
+        g.add((cell, RDF.first, item))
+        rest = BNode() if i + 1 < len(items) else RDF.nil
+        g.add((cell, RDF.rest, rest))
+        cell = rest
+    return head
+
+
 def _provenance(g: Graph, node: URIRef, p: Provenance) -> None:
     _lit(g, node, KAP.quote, p.quote or None)
     _lit(g, node, KAP.startOffset, p.start)
@@ -167,6 +230,9 @@ def _provenance(g: Graph, node: URIRef, p: Provenance) -> None:
 
 def _lit(g: Graph, node: URIRef, pred: URIRef, value: object) -> None:
     if value is None or value == "":
+        return
+    if isinstance(g, NTriples) and type(value) in (str, int):
+        g.add_plain(node, pred, value)  # skips building an rdflib Literal: most of a record's triples
         return
     g.add((node, pred, Literal(value)))
 

@@ -324,9 +324,8 @@ def study_links(record: dict) -> list[dict]:
         links.append({"label": "ClinicalTrials.gov", "url": f"https://clinicaltrials.gov/study/{record['nct']}"})
     if record.get("url"):
         links.append({"label": "Source", "url": record["url"]})
-    for url in record.get("evidence_urls", []):
-        if all(url != link["url"] for link in links):
-            links.append({"label": "Publisher" if not links else "Checked at", "url": url})
+    if not links:  # no identifier at all (a regulator's decision page): the pages the facts were checked on
+        links += [{"label": "Source", "url": url} for url in record.get("evidence_urls", [])[:2]]
     return links
 
 

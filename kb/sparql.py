@@ -13,9 +13,12 @@ the `Result` says whether the cap cut anything off.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,12 +30,13 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kb.errors import Forbidden, SparqlSyntaxError, Unavailable
+from kb.errors import Forbidden, KBError, SparqlSyntaxError, Unavailable
 from kb.store import GRAPH_FORMATS, PREFIXES, RESULT_FORMATS, Store
 
 # graph IRIs a query may name in FROM / FROM NAMED / default-graph-uri / named-graph-uri
 ALLOWED_GRAPH_SCHEMES = ("http", "https", "urn")
 _CHECK_EVERY = 256  # rows between deadline checks while streaming
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class QueryTimeout(Unavailable):
@@ -169,23 +173,48 @@ def run(
 
 
 def _within(fn: Callable[[], Result], timeout: float | None) -> Result:
-    """Run `fn` in a daemon thread (daemon: a runaway query must not keep a retiring process alive)."""
-    box: dict[str, Any] = {}
+    """Run `fn` on a query thread and wait at most `timeout` seconds for it."""
+    future = _submit(fn)
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        raise QueryTimeout(_timeout_message(timeout), running=True) from None
 
-    def target() -> None:
+
+# Query threads: daemon threads (a runaway query must not keep a retiring process alive),
+# reused across queries (starting a thread per query costs more than a small query), and a
+# new one started whenever none is idle (a thread stuck in a runaway query is never waited for).
+_tasks: queue.SimpleQueue = queue.SimpleQueue()
+_idle = 0
+_idle_lock = threading.Lock()
+
+
+def _submit(fn: Callable[[], Result]) -> concurrent.futures.Future:
+    global _idle
+    future: concurrent.futures.Future = concurrent.futures.Future()
+    with _idle_lock:
+        if _idle:
+            _idle -= 1
+        else:
+            threading.Thread(target=_serve, name="sparql-query", daemon=True).start()
+    _tasks.put((fn, future))
+    return future
+
+
+def _serve() -> None:
+    global _idle
+    while True:
+        fn, future = _tasks.get()
         try:
-            box["result"] = fn()
+            future.set_result(fn())
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-            box["error"] = e
-
-    thread = threading.Thread(target=target, name="sparql-query", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise QueryTimeout(_timeout_message(timeout), running=True)
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+            if not isinstance(e, KBError):
+                e.add_note("".join(traceback.format_exception(e)))
+            # drop the frames here: they hold pyoxigraph results, which must not be freed on another thread
+            future.set_exception(e.with_traceback(None))
+        del fn, future
+        with _idle_lock:
+            _idle += 1
 
 
 def _timeout_message(timeout: float | None) -> str:
@@ -223,7 +252,7 @@ def _select(checked: CheckedQuery, solutions: Any, fmt_name: str, cap: int | Non
             truncated = True
             break
         deadline.check(i)
-        rows.append({n: _json_term(t) for n in names if (t := solution[n]) is not None})
+        rows.append({n: _json_term(t) for n, t in zip(names, solution, strict=True) if t is not None})
     body = json.dumps({"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False).encode("utf-8")
     if fmt_name != "json":
         body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt)
@@ -246,21 +275,89 @@ def _graph(checked: CheckedQuery, triples: Iterable[ox.Triple], fmt_name: str, c
 
 
 def _json_term(term: Any) -> dict[str, Any]:
-    """One RDF term in the SPARQL 1.1 JSON results shape."""
-    if isinstance(term, ox.NamedNode):
+    """One RDF term in the SPARQL 1.1 JSON results shape (type checks by identity: this runs per cell)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
         return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
+    if kind is ox.Literal:
         if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
+            return {"type": "literal", "value": term.value, "xml:lang": term.language}
+        datatype = term.datatype.value
+        if datatype == XSD_STRING:
+            return {"type": "literal", "value": term.value}
+        return {"type": "literal", "value": term.value, "datatype": datatype}
+    if kind is ox.BlankNode:
+        return {"type": "bnode", "value": term.value}
+    if kind is ox.Triple:
         return {
             "type": "triple",
             "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")},
         }
     raise TypeError(f"unexpected term {term!r}")
+
+
+# -- the SPARQL behind a search -----------------------------------------------------------
+
+SCHEME_PROPERTIES = {
+    "condition": "kap:condition",
+    "route": "kap:route",
+    "therapy": "kap:therapy",
+    "outcome": "kap:outcome",
+    "instrument": "kap:instrument",
+    "adverse_effect": "kap:adverseEffect",
+    "design": "kap:design",
+    "evidence_level": "kap:evidenceLevel",
+    "drug": "kap:drug",
+    "timing": "kap:therapyTiming",
+}
+REVIEW_DESIGNS = ("design:systematic-review", "design:meta-analysis", "design:narrative-review")
+
+
+def for_search(q: Any, limit: int = 100) -> str:
+    """The SPARQL that finds what a clinician's search (`kb.query.ParsedQuery`) matches, to start from in the editor.
+
+    Concepts match themselves and their narrower concepts (`skos:broader*`), as the
+    index does, so concept, range and intent searches find the same studies. Exclusions
+    become FILTER NOT EXISTS, ranges FILTERs on kap:year and kap:sampleSize. Free text is
+    an approximation: a case-insensitive CONTAINS over title, abstract and summary, where
+    the search also stems words and reads findings, doses and keywords. Ranking, facets
+    and the relaxed "nearest evidence" stay the search page's own.
+    """
+    from kb.examples import with_prefixes
+    from kb.namespaces import CONCEPT_BASE
+
+    articles = q.intent == "claims"
+    where = [f"?item a {'kap:Article' if articles else 'kap:Study'} ; dcterms:title ?title ."]
+    if not articles:
+        where.append("OPTIONAL { ?item kap:year ?year }")
+    for t in q.concepts:
+        prop = "kap:mentions" if articles else SCHEME_PROPERTIES[t.scheme]
+        concept = t.iri[len(CONCEPT_BASE) :].replace("/", ":", 1) if t.iri.startswith(CONCEPT_BASE) else f"<{t.iri}>"
+        pattern = f"?item {prop}/skos:broader* {concept} ."
+        where.append(f"FILTER NOT EXISTS {{ {pattern} }}" if t.negated else pattern)
+    if q.intent == "reviews" and not articles:
+        where.append(f"VALUES ?reviewDesign {{ {' '.join(REVIEW_DESIGNS)} }} ?item kap:design ?reviewDesign .")
+    for r in q.ranges:
+        var = "?year" if r.field == "year" else "?n"
+        if r.field != "year":
+            where.append("?item kap:sampleSize ?n .")
+        bounds = [f"{var} >= {r.low}" if r.low is not None else "", f"{var} <= {r.high}" if r.high is not None else ""]
+        where.append(f"FILTER({' && '.join(b for b in bounds if b)})")
+    texts = [*q.words, *q.phrases]
+    if texts or q.excluded_words:
+        # beside concepts or ranges, the search ranks by free text instead of filtering: so does this query
+        ranks = bool(q.positive_concepts or q.ranges)
+        where.append("OPTIONAL { ?item dcterms:abstract ?abstract } OPTIONAL { ?item kap:summary ?summary }")
+        where.append('BIND(LCASE(CONCAT(?title, " ", COALESCE(?abstract, ""), " ", COALESCE(?summary, ""))) AS ?text)')
+        if ranks and texts:
+            where.append("# the search ranks by these words; uncomment to require them:")
+        where += [("# " if ranks else "") + f"FILTER(CONTAINS(?text, {_string(w)}))" for w in texts]
+        where += [f"FILTER(!CONTAINS(?text, {_string(w)}))" for w in q.excluded_words]
+    body = "SELECT DISTINCT ?item ?title" + ("" if articles else " ?year") + " WHERE {\n"
+    body += "".join(f"  {line}\n" for line in where)
+    body += "}\n" + ("ORDER BY ?title" if articles else "ORDER BY DESC(?year) ?item") + f"\nLIMIT {limit}"
+    return with_prefixes(body)
+
+
+def _string(text: str) -> str:
+    return '"' + text.lower().replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -23,7 +23,7 @@ from kb.errors import NotFound
 from kb.index import documents, open_index
 from kb.model import Source
 from kb.namespaces import ONTOLOGY_IRI, Resources
-from kb.rdfmap import source_graph
+from kb.rdfmap import source_ntriples
 from kb.records import articles_in, canonical, studies_in, to_rdflib
 from kb.store import EmbeddedStore, RemoteStore, Store
 from kb.vocab import Vocabulary
@@ -105,13 +105,16 @@ class Writer:
         if self.checksum_of(source.id) == source.checksum:
             return WriteResult("unchanged")
         source = replace(source, records=tuple(canonical(r) for r in source.records))
-        graph = source_graph(source, self.res)
-        self._replace_graph(self.res.source(source.id), graph)
+        graph = source_ntriples(source, self.res)  # straight to N-Triples: no rdflib Graph to build and serialise
+        count, ntriples = len(graph), graph.serialize()
+        del graph  # a large source's lines are hundreds of MB; free them before the store loads the bytes
+        self.store.replace_graph(self.res.source(source.id), ntriples)
+        del ntriples
         self.ix_writer.delete_by_term("source", source.id)
         for doc in documents(source.records, source.id, self.vocab, self.res):
             self.ix_writer.add_document(**doc)
         self.changed = True
-        return WriteResult("stored", len(graph))
+        return WriteResult("stored", count)
 
     def remove_source(self, source_id: str) -> WriteResult:
         graph = self.res.source(source_id)

@@ -32,7 +32,7 @@ SCHEME_SIZES = {
     "outcome": 12,
     "instrument": 33,
     "adverse_effect": 28,
-    "design": 16,
+    "design": 17,
     "evidence_level": 6,
     "drug": 8,
     "timing": 4,

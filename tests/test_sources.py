@@ -179,3 +179,10 @@ def test_markdown_front_matter_wins_over_quoted_bibtex_and_ris():
 def test_html_fragment_and_at_mentions():
     assert sources.detect_format(Path("fragment"), b"<div><p>Saved fragment</p></div>") == "html"
     assert sources.detect_format(Path("note.txt"), b"Reply\n@someone (thanks)\n") == "text"
+
+
+def test_folder_walk_skips_the_folders_own_readme_but_not_a_named_one(tmp_path):
+    (tmp_path / "README.md").write_text("# About these files\n", encoding="utf-8")
+    (tmp_path / "article.md").write_text("# An article\n\nText.\n", encoding="utf-8")
+    assert [Path(p).name for p in sources.iter_files([tmp_path])] == ["article.md"]
+    assert [Path(p).name for p in sources.iter_files([tmp_path / "README.md"])] == ["README.md"]

@@ -27,13 +27,12 @@ GRAPH_OFFERS = (
     ("ntriples", "application/n-triples"),
     ("jsonld", "application/ld+json"),
     ("rdfxml", "application/rdf+xml"),
-    ("nquads", "application/n-quads"),
     ("turtle", "application/x-turtle"),
     ("ntriples", "text/plain"),
     ("jsonld", "application/json"),
     ("rdfxml", "application/xml"),
 )
-FORMAT_ALIASES = {"ttl": "turtle", "nt": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml", "nq": "nquads"}
+FORMAT_ALIASES = {"ttl": "turtle", "nt": "ntriples", "json-ld": "jsonld", "rdf": "rdfxml"}
 
 
 def choose(offers: tuple[tuple[str, str], ...], default: str) -> str:
@@ -61,3 +60,8 @@ def wants_html(offers: tuple[tuple[str, str], ...]) -> bool:
         return asked in HTML
     # data formats first: a client sending only */* (curl, scripts) gets data, not a page
     return request.accept_mimetypes.best_match([*(media for _, media in offers), HTML[1]]) == HTML[1]
+
+
+def media_type(name: str) -> str:
+    """The main media type of a format name (the first offer that uses it)."""
+    return next(media for n, media in (*RESULT_OFFERS, *GRAPH_OFFERS) if n == name)

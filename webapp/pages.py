@@ -82,6 +82,15 @@ def figure(finding: dict) -> str:
     return f"{text} {unit}"
 
 
+@bp.app_template_filter("host")
+def host(url: str) -> str:
+    """ "https://www.cambridge.org/core/…" → "cambridge.org": where a link goes, in two words."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).hostname or url
+    return name.removeprefix("www.")
+
+
 @bp.app_template_filter("nice_date")
 def nice_date(iso: str | None) -> str:
     if not iso:

@@ -115,7 +115,7 @@ def chips(vocab: Vocabulary, q: ParsedQuery) -> list[dict]:
             {
                 "kind": SCHEME_NAMES.get(t.scheme, t.scheme),
                 "label": t.label,
-                "typed": t.text,
+                "shown": t.text if t.text in vocab[t.iri].abbreviations else None,  # "PTSD" as typed
                 "negated": t.negated,
                 "also": _also_searched(vocab, t),
                 "remove": search_url(compose(vocab, q, drop=t)),
@@ -158,6 +158,8 @@ def facet_links(vocab: Vocabulary, q: ParsedQuery, facets: dict[str, list[dict]]
                 values.append({**f, "selected": True, "href": search_url(compose(vocab, q, drop=term))})
             else:
                 values.append({**f, "selected": False, "href": search_url(compose(vocab, q, add=concept_text(vocab, f["iri"])))})
+        if scheme == "evidence_level":  # strongest first, as the ranking reads
+            values.sort(key=lambda v: vocab.rank(v["iri"]))
         if values:
             out[scheme] = values
     bands = []

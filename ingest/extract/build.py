@@ -1,26 +1,277 @@
-"""Parsed records → `kb.model` records (interim: bibliographic facts only; extraction proper lands next)."""
+"""Parsed records → `kb.model` records: the place where extraction comes together.
+
+A study gets a readable id (`{first author}{year}`, as the curated corpus names
+them), its design and evidence level, its concepts from title, abstract and
+headings, its numbers, and findings from the percentages in its results. A trial
+registration also gets its status, phase, enrollment and results publications, and
+a completed trial with none is flagged. An article gets its concepts and claims,
+each with the quote and offsets it came from. A study without a title, a year or
+any identifier (DOI, PMID, URL, NCT) becomes a Problem naming where it is.
+"""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit
 
-from kb.model import Article, Study
-from kb.namespaces import concept_iri
+from kb.model import Article, Finding, Provenance, Study
 from kb.vocab import Vocabulary
 
+from ..known import KnownStudies, acronyms, family_name, fold_name
 from ..parsers.record import ParsedArticle, ParsedStudy, Problem
+from . import numbers, sentences
+from .claims import AGENT, extract_claims
+from .concepts import Mention, matcher, null_result
+from .design import article_design, design_for, is_registration
+
+STUDY_FIELDS = {
+    "drug": "drugs",
+    "condition": "conditions",
+    "route": "routes",
+    "therapy": "therapies",
+    "outcome": "outcomes",
+    "instrument": "instruments",
+    "adverse_effect": "adverse_effects",
+    "timing": "timing",
+}
+REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review", "consensus")
+GAP_NOTE = "completed; no results publication linked"
+_RESULTS = re.compile(r"result|finding|outcome", re.IGNORECASE)
+_NCT = re.compile(r"\bNCT\d{8}\b")
+_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def build_record(parsed: ParsedStudy | ParsedArticle, path: str, vocab: Vocabulary) -> Study | Article | Problem:
+def build_record(
+    parsed: ParsedStudy | ParsedArticle,
+    path: str,
+    vocab: Vocabulary,
+    known: KnownStudies | None = None,
+    source_id: str | None = None,
+) -> Study | Article | Problem:
+    """One model record, or the Problem that keeps it out. `known` are the studies claims may cite."""
+    known = known if known is not None else KnownStudies()
     if isinstance(parsed, ParsedArticle):
-        return Article(id=_slug(parsed.title) or "article", title=parsed.title, url=parsed.url, text=parsed.text,
-                       source_type=concept_iri("design", "clinic-article"),
-                       evidence_level=concept_iri("evidence_level", "not-graded"))
-    if parsed.year is None:
-        return Problem(path, parsed.line, "year", "a publication year", "nothing")
-    return Study(id=_slug(parsed.title), title=parsed.title, authors=parsed.authors, year=parsed.year,
-                 doi=parsed.doi, pmid=parsed.pmid, url=parsed.url, journal=parsed.journal)
+        return build_article(parsed, path, vocab, known)
+    return build_study(parsed, path, vocab, known, source_id)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+# -- studies ------------------------------------------------------------------
+
+
+def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudies, source_id: str | None = None):
+    where = p.nct or (f"PMID {p.pmid}" if p.pmid else None) or (f"DOI {p.doi}" if p.doi else None)
+    if not (p.title or "").strip():
+        return Problem(path, p.line, "title", "a title", f"nothing ({where})" if where else "nothing")
+    if p.year is None:
+        return Problem(path, p.line, "year", "a publication year", f"nothing ({where})" if where else "nothing")
+    if not (p.doi or p.pmid or p.url or p.nct):  # the KB's shapes require a way to find the publication
+        return Problem(path, p.line, "doi", "a DOI, PMID, URL or NCT number", f"none for {p.title[:60]!r}")
+    registration = is_registration(p)
+    # one pass of the matcher over everything the record says; parts are told apart by offset
+    start = len(p.title) + 1
+    text = "\n".join([p.title, p.abstract, *_keywords(p.keywords), *p.conditions, *p.interventions, *p.arms,
+                      *p.primary_outcomes, *p.secondary_outcomes])  # fmt: skip
+    mentions = matcher(vocab).find(text)
+    found: dict[str, list[str]] = {}
+    for x in mentions:
+        if not x.negated and x.iri not in found.setdefault(x.scheme, []):
+            found[x.scheme].append(x.iri)
+    in_abstract = [x.shifted(start) for x in mentions if start <= x.start and x.end <= start + len(p.abstract)]
+    design = design_for(p, vocab, [x for x in mentions if x.end <= start + len(p.abstract)])
+    body = f"{p.title}\n{p.abstract}"
+    doses = numbers.doses(p.abstract)
+    sessions = numbers.sessions(p.abstract, [x for x in in_abstract if x.scheme == "therapy"])
+    dosing = [s for s in sessions if s.ketamine]
+    nct = p.nct or _first_nct(p.abstract)
+    results = _results_publications(p, nct, known) if registration else ()
+    note = GAP_NOTE if registration and (p.status or "").upper() == "COMPLETED" and not results else None
+    study_id_ = study_id(p, known, source_id)
+    twins = sorted({s.id for s in (known.by_doi(p.doi) if p.doi else []) + (known.by_pmid(p.pmid) if p.pmid else [])
+                    if s.source != source_id and s.id != study_id_})  # fmt: skip
+    if twins:  # the same publication from another source stays its own record; say so rather than merge silently
+        note = "; ".join(filter(None, [note, f"same publication as {', '.join(twins)} in the KB"]))
+    return Study(
+        id=study_id_,
+        title=p.title,
+        authors=p.authors,
+        journal=p.journal,
+        year=p.year,
+        volume=p.volume,
+        issue=p.issue,
+        pages=p.pages,
+        doi=p.doi.lower() if p.doi else None,
+        pmid=p.pmid,
+        pmcid=p.pmcid,
+        nct=nct,
+        url=safe_url(p.url),
+        abstract=p.abstract or None,
+        design=design,
+        evidence_level=vocab.evidence_level_for(design),
+        n=p.enrollment if registration else numbers.sample_size(body),
+        n_studies=numbers.studies_count(body) if design and design.rsplit("/", 1)[-1] in REVIEW_DESIGNS else None,
+        **{attr: tuple(found.get(scheme, ())) for scheme, attr in STUDY_FIELDS.items()},
+        dose="; ".join(dict.fromkeys(d.text for d in doses[:3])) or None,
+        dose_mg_per_kg=tuple(sorted({v for d in doses for v in d.mg_per_kg})),
+        sessions="; ".join(dict.fromkeys(s.text for s in sessions[:3])) or None,
+        ketamine_sessions=dosing[0].count if dosing else None,
+        followup_weeks=numbers.followup_weeks(p.abstract),
+        status=p.status,
+        phase=p.phase,
+        keywords=p.keywords,
+        publication_types=p.publication_types,
+        results_publications=results,
+        findings=findings(p, vocab, in_abstract),
+        verified=False,
+        note=note,
+        provenance=Provenance(section=f"line {p.line}" if p.line else None, agent=AGENT),
+    )
+
+
+def _keywords(keywords: tuple[str, ...]) -> list[str]:
+    """MeSH writes headings inverted ("Injections, Intramuscular"); read them both ways."""
+    out = []
+    for k in keywords:
+        head, sep, tail = k.partition(", ")
+        out.append(f"{tail} {head}" if sep and "," not in tail else k)
+    return out
+
+
+def _first_nct(text: str) -> str | None:
+    m = _NCT.search(text or "")
+    return m.group(0) if m else None
+
+
+def _results_publications(p: ParsedStudy, nct: str | None, known: KnownStudies) -> tuple[str, ...]:
+    """DOIs (or PMIDs) of the registration's result references, plus papers in the KB that give its NCT number."""
+    refs = [doi or pmid for doi, pmid, _ in p.results_references if doi or pmid]
+    if nct:
+        for s in known.by_nct(nct):
+            if not s.is_registration and (s.doi or s.pmid):
+                refs.append(s.doi or s.pmid)
+    return tuple(dict.fromkeys(r for r in refs if r))
+
+
+def findings(p: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] | None = None) -> tuple[Finding, ...]:
+    """One finding per results sentence that gives a percentage: value, what it measures, and the quote.
+
+    `mentions` are the concept mentions of `p.abstract` when the caller has them already.
+    """
+    sections = [(label, text) for label, text in p.abstract_sections if _RESULTS.search(label)]
+    if not p.abstract_sections:
+        sections = [("", p.abstract)] if p.abstract else []
+    out = []
+    for label, text in sections:
+        if "%" not in text and "percent" not in text:
+            continue
+        at = p.abstract.find(text) if mentions is not None else -1
+        if at >= 0:
+            local_mentions = [x.shifted(at) for x in mentions if at <= x.start and x.end <= at + len(text)]
+        else:
+            local_mentions = matcher(vocab).find(text)
+        for a, b in sentences.spans(text):
+            sentence = text[a:b]
+            local = [x for x in local_mentions if a <= x.start and x.end <= b and not x.negated]
+            shifted = [x.shifted(a) for x in local]
+            percents = numbers.percentages(sentence, shifted)
+            if not percents:
+                continue
+            first = next((q for q in percents if q.measure), percents[0])
+            instrument = next((x.iri for x in local if x.scheme == "instrument"), None)
+            out.append(
+                Finding(
+                    text=sentence,
+                    outcome=first.measure,
+                    instrument=instrument,
+                    value=first.value,
+                    unit="%",
+                    comparison=numbers.comparison(sentence),
+                    timepoint=numbers.timepoint(sentence),
+                    direction="no difference" if null_result(sentence) else None,
+                    provenance=Provenance(
+                        quote=sentence,
+                        start=a,
+                        end=b,
+                        section=f"abstract/{label}" if label else "abstract",
+                        agent=AGENT,
+                    ),
+                )
+            )
+    return tuple(out)
+
+
+def study_id(p: ParsedStudy, known: KnownStudies | None = None, source_id: str | None = None) -> str:
+    """`{first author's family name}{year}` like the curated corpus, else NCT, PMID, DOI or title; unique in the KB."""
+    base = ""
+    if p.authors and p.year:
+        first = p.authors[0]
+        corporate = family_name(first) == first and len(first.split()) >= 3  # "US Food and Drug Administration"
+        forms = acronyms(first) if corporate else set()
+        family = max(forms, key=len).lower() if forms else fold_name(family_name(first))
+        base = f"{family}{p.year}" if family else ""
+    if not base:
+        if p.nct:
+            base = p.nct.lower()
+        elif p.pmid:
+            base = f"pmid-{p.pmid}"
+        elif p.doi:
+            base = "doi-" + _slug(p.doi)
+        else:
+            base = _slug(p.title) or "study"
+    if known is None:
+        return base
+    candidate, n = base, 1
+    while (other := known.get(candidate)) is not None and other.source != source_id:
+        n += 1
+        candidate = f"{base}{chr(ord('a') + n - 1)}" if n <= 26 else f"{base}-{n}"
+    return candidate
+
+
+# -- articles -----------------------------------------------------------------
+
+
+def build_article(p: ParsedArticle, path: str, vocab: Vocabulary, known: KnownStudies) -> Article | Problem:
+    if not (p.title or "").strip():
+        return Problem(path, None, "title", "a title", "nothing")
+    m = matcher(vocab)
+    text = p.text
+    heading = "" if text.startswith(p.title) else p.title + "\n"
+    design, level = article_design(vocab)
+    return Article(
+        id=article_id(p),
+        title=p.title,
+        url=safe_url(p.url),
+        publisher=p.publisher or _host(p.url),
+        author=p.author,
+        date=p.date,
+        source_type=design,
+        evidence_level=level,
+        text=text,
+        concepts=m.concepts(heading + text),
+        claims=extract_claims(text, vocab, known),
+    )
+
+
+def article_id(p: ParsedArticle) -> str:
+    """From the canonical URL (host and path) when there is one, else from the title."""
+    if p.url:
+        parts = urlsplit(p.url)
+        host = parts.netloc.lower().removeprefix("www.")
+        slug = _slug(f"{host} {parts.path}", 80)
+        if slug:
+            return slug
+    return _slug(p.title, 80) or "article"
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL as an IRI the store accepts: spaces, quotes and angle brackets percent-encoded; anything else kept."""
+    if not url:
+        return None
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._") or None
+
+
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).netloc.lower().removeprefix("www.") or None if url else None
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:limit].strip("-")

@@ -12,7 +12,8 @@ Rules, each for a reason:
   "depression". Across schemes a match nested in a longer one is dropped (the
   "relapse prevention" inside "mindfulness-based relapse prevention" is a therapy,
   not an outcome), except drugs, which stay mentioned inside "ketamine infusion",
-  and conditions inside an outcome ("reduction in suicidal ideation").
+  therapy timing ("preparation sessions" is also therapy before dosing), and
+  conditions inside an outcome ("reduction in suicidal ideation").
 - A plural of the last word counts ("infusions", "nasal sprays", "SSRIs").
 - Labels written in capitals (kap:abbreviation forms such as IM, PTSD, CBT, and
   all-caps preferred labels such as MADRS) match case-sensitively: "IN" is never "in".
@@ -24,7 +25,8 @@ Rules, each for a reason:
 - Negation: a mention in the scope of "not", "no", "without", "rather than",
   "instead of", "neither/nor", "free of", "absence of" is kept but flagged `negated`.
   The scope runs to the end of the clause, at most ten words (for "rather than",
-  "instead of" and "without", to the end of their noun phrase). "No significant
+  "instead of" and "without", to the end of their noun phrase); "X is not offered" negates
+  X, back to the start of its clause. "Did not respond to ECT" does not negate ECT. "No significant
   difference in remission" is a null result, not an absent concept, and "not only",
   "not all" are not negations.
 """
@@ -47,7 +49,7 @@ _SENTENCE_END = re.compile(r"[.!?;:\n]")
 # Context words, not terms: what makes a two-letter route form (IM, IN, SL…) a route.
 _ROUTE_CUES = re.compile(
     r"\b(?:routes?|dos(?:e|es|ed|ing)|administ(?:ered|ration)|given|delivered|mg(?:/kg)?|"
-    r"injections?|infusions?|sprays?|formulations?|ketamine|esketamine)\b",
+    r"injections?|infusions?|sprays?|formulations?|sessions?|treatments?|ketamine|esketamine)\b",
     re.IGNORECASE,
 )
 _SIDE_EFFECT_CUES = re.compile(r"\b(?:side[- ]effects?|adverse|reactions?|tolerability)\b", re.IGNORECASE)
@@ -56,8 +58,9 @@ _NEGATION = re.compile(
     r"\b(?:no|not|never|without|neither|nor|rather\s+than|instead\s+of|free\s+of|absence\s+of|cannot)\b|n't\b",
     re.IGNORECASE,
 )
-_NOT_NEGATION = re.compile(
-    r"\b(?:not\s+only|not\s+just|not\s+all|not\s+every|not\s+yet|no\s+longer|no\s+matter|no\s+doubt|"
+_NOT_NEGATION = re.compile(  # "did not respond to ECT": ECT was given; the response is what failed
+    r"\b(?:(?:no|not|never|n't)\s+(?:respond(?:ed|ing)?|tolerated?|improved?|benefit(?:ed)?)\s+(?:to|with|on|from|after)|"
+    r"not\s+only|not\s+just|not\s+all|not\s+every|not\s+yet|no\s+longer|no\s+matter|no\s+doubt|"
     r"(?:no|not)\s+(?:show|find|see|reveal|detect|observe|report)?\s*(?:a\s+|any\s+)?(?:statistically\s+)?"
     r"(?:significant(?:ly)?|meaningful|clinically\s+meaningful|detectable)?\s*"
     r"(?:differ(?:ence|ences|ent)?|change[sd]?|effects?|improvements?|benefits?))\b",
@@ -68,10 +71,17 @@ _SCOPE_END = re.compile(
     r"that|may|might|can|could|will|would|should|must|is|are|was|were)\b",
     re.IGNORECASE,
 )
+_NOT_PROVIDED = re.compile(
+    r"\b(?:is|are|was|were|has\s+been|have\s+been)\s+(?:not|never)\s+(?:offered|available|provided|used|performed|"
+    r"prescribed|done|given|administered)\b|\b(?:isn't|aren't|wasn't|weren't)\s+(?:offered|available|provided|used)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(r"[.;:!?\n,]|\b(?:but|however|while|whereas|although)\b", re.IGNORECASE)
 _SCOPE_WORDS = 10
 # "rather than X for Y", "without X in Y": these cues govern a noun phrase, which a preposition ends.
 _PHRASE_CUES = re.compile(r"rather|instead|without|free|absence", re.IGNORECASE)
 _PREPOSITION = re.compile(r"\b(?:for|in|among|at|to|on|after|before|during|with|by|from)\b", re.IGNORECASE)
+_TEMPORAL = re.compile(r"\b(?:after|before|during|following|until|then)\b", re.IGNORECASE)
 
 
 def fold(token: str) -> str:
@@ -92,6 +102,10 @@ class Mention:
     end: int
     text: str  # as written
     negated: bool = False
+
+    def shifted(self, by: int) -> Mention:
+        """The same mention with offsets relative to a text that starts `by` characters later."""
+        return Mention(self.iri, self.scheme, self.start - by, self.end - by, self.text, self.negated)
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,7 @@ class ConceptMatcher:
         for entries in self._first.values():
             entries.sort(key=lambda e: -len(e.tokens))
         self._shared = self._labels_in_several_schemes(vocab)
+        self._cache: dict[str, tuple[str, tuple[_Label, ...]]] = {}  # word as written → (folded, labels it may start)
 
     @staticmethod
     def _labels_in_several_schemes(vocab: Vocabulary) -> set[tuple[str, ...]]:
@@ -156,12 +171,26 @@ class ConceptMatcher:
         """Every mention in `text`, in order of position; negated ones are flagged, not dropped."""
         wanted = set(schemes) if schemes is not None else None
         words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
-        folded = [fold(w[2]) for w in words]
+        cache, labels_for = self._cache, self._labels_for
+        if len(cache) > 200_000:
+            cache.clear()
+        folded = []
         candidates: list[tuple[int, int, _Label]] = []  # (first word, last word, label)
-        for i, key in enumerate(folded):
-            for lab in self._labels_for(key):
-                if wanted is not None and lab.scheme not in wanted:
-                    continue
+        for w in words:
+            entry = cache.get(w[2])
+            if entry is None:
+                key = fold(w[2])
+                entry = cache[w[2]] = (key, tuple(labels_for(key)))
+            folded.append(entry[0])
+        last = len(words) - 1
+        for i, w in enumerate(words):
+            labels = cache[w[2]][1]
+            if not labels:
+                continue
+            following = folded[i + 1] if i < last else ""
+            for lab in labels:
+                if len(lab.tokens) > 1 and not lab.exact and lab.tokens[1] != following and len(lab.tokens) > 2:
+                    continue  # cheap pre-check on the second word (most labels that share a first word differ there)
                 j = self._match_at(text, words, folded, i, lab)
                 if j is not None:
                     candidates.append((i, j, lab))
@@ -175,7 +204,9 @@ class ConceptMatcher:
             if (lab.exact and _all_caps_around(text, start, end)) and len(lab.tokens[0]) <= 3:
                 continue
             mentions.append(Mention(lab.iri, lab.scheme, start, end, text[start:end]))
-        mentions = self._settle_shared(text, mentions, folded, words)
+        mentions = self._settle_shared(text, mentions)
+        if wanted is not None:
+            mentions = [x for x in mentions if x.scheme in wanted]
         negations = negated_spans(text)
         out = [
             Mention(m.iri, m.scheme, m.start, m.end, m.text, negated=True)
@@ -194,7 +225,8 @@ class ConceptMatcher:
         """Labels whose first word is `key`, or `key` without a plural ending (a one-word label may be plural)."""
         found = list(self._first.get(key, ()))
         if len(key) > 3 and key.endswith("s"):
-            for stem in {key[:-1], key[:-2] if key.endswith("es") else "", key[:-3] + "y" if key.endswith("ies") else ""}:
+            stems = (key[:-1], key[:-2] if key.endswith("es") else "", key[:-3] + "y" if key.endswith("ies") else "")
+            for stem in dict.fromkeys(stems):  # ordered: the same text always gives the same mentions
                 found += [lab for lab in self._first.get(stem, ()) if len(lab.tokens) == 1]
         return found
 
@@ -232,15 +264,16 @@ class ConceptMatcher:
 
     @staticmethod
     def _drop_nested(chosen):
+        containers = [o for o in chosen if o[1] > o[0]]  # only a label of several words can hold another
         out = []
         for i, j, lab in chosen:
             nested_in = [
-                o for o in chosen
+                o for o in containers
                 if o[2].scheme != lab.scheme and o[0] <= i and j <= o[1] and (o[1] - o[0]) > (j - i)
             ]  # fmt: skip
             keep = (
                 not nested_in
-                or lab.scheme == "drug"
+                or lab.scheme in ("drug", "timing")
                 or all(o[2].scheme == "drug" for o in nested_in)
                 or (lab.scheme == "condition" and all(o[2].scheme == "outcome" for o in nested_in))
             )
@@ -256,21 +289,33 @@ class ConceptMatcher:
                     return True
         if lab.scheme == "route":
             window = text[max(0, start - 60) : end + 60]
-            return bool(_ROUTE_CUES.search(window))
+            if _ROUTE_CUES.search(window):
+                return True
+            a, b = _sentence_bounds(text, start, end)
+            sentence = [fold(w) for w in _TOKEN.findall(text[a:b])]
+            return any(self._names_a_route(sentence, i) for i in range(len(sentence)))
         return False
 
-    def _settle_shared(self, text, mentions, folded, words):
+    def _names_a_route(self, words: list[str], i: int) -> bool:
+        """A route written out in full ("sublingual troches … IM treatments")."""
+        for lab in self._labels_for(words[i]):
+            if lab.scheme == "route" and not lab.exact and tuple(words[i : i + len(lab.tokens)]) == lab.tokens:
+                return True
+        return False
+
+    def _is_shared(self, m: Mention) -> bool:
+        return tuple(fold(t) for t in _TOKEN.findall(m.text)) in self._shared
+
+    def _settle_shared(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """'anxiety' names a condition and an adverse effect: the sentence decides which."""
         out = []
         for m in mentions:
-            key = tuple(fold(t) for t in _TOKEN.findall(m.text))
-            if key not in self._shared or m.scheme not in ("condition", "adverse_effect"):
+            if m.scheme not in ("condition", "adverse_effect") or not self._is_shared(m):
                 out.append(m)
                 continue
             a, b = _sentence_bounds(text, m.start, m.end)
             sentence_is_about_side_effects = bool(_SIDE_EFFECT_CUES.search(text[a:b])) or any(
-                o.scheme == "adverse_effect" and a <= o.start < b and tuple(fold(t) for t in _TOKEN.findall(o.text)) not in self._shared
-                for o in mentions
+                o.scheme == "adverse_effect" and a <= o.start < b and not self._is_shared(o) for o in mentions
             )
             if (m.scheme == "adverse_effect") == sentence_is_about_side_effects:
                 out.append(m)
@@ -296,16 +341,21 @@ def _all_caps_around(text: str, start: int, end: int) -> bool:
 
 
 def negated_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans that a negation cue governs: from the cue to the end of its clause, at most eight words."""
+    """Character spans that a negation cue governs: from the cue to the end of its clause, at most ten words;
+    and, for "X is not offered", back to the start of the clause."""
     exempt = [(m.start(), m.end()) for m in _NOT_NEGATION.finditer(text)]
     spans = []
+    for cue in _NOT_PROVIDED.finditer(text):
+        begin = max((m.end() for m in _CLAUSE_START.finditer(text, 0, cue.start())), default=0)
+        spans.append((begin, cue.start()))
     for cue in _NEGATION.finditer(text):
         if any(a <= cue.start() < b for a, b in exempt):
             continue
         start = cue.end()
         stop = _SCOPE_END.search(text, start)
         limit = stop.start() if stop else len(text)
-        if _PHRASE_CUES.match(cue.group(0)) and (prep := _PREPOSITION.search(text, start, limit)):
+        ends = _PREPOSITION if _PHRASE_CUES.match(cue.group(0)) else _TEMPORAL
+        if prep := ends.search(text, start, limit):
             limit = prep.start()
         words = list(_TOKEN.finditer(text, start, limit))
         if len(words) > _SCOPE_WORDS:

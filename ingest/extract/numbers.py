@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import sentences
 from .concepts import Mention
 
 _WORDS = {
@@ -27,14 +28,14 @@ _PEOPLE = (
     r"participants|patients|subjects|individuals|adults|people|persons|veterans|outpatients|inpatients|"
     r"volunteers|women|men|respondents|adolescents|children|clients|cases|users|drinkers|smokers"
 )
-_SAMPLE = re.compile(
-    rf"\b[Nn]\s*=\s*{_NUM}|{_COUNT}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:{_PEOPLE})\b",
-    re.IGNORECASE,
-)
-_STUDIES = re.compile(
-    rf"{_COUNT}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:studies|trials|RCTs|articles|papers|reports)\b|\bk\s*=\s*{_NUM}",
-    re.IGNORECASE,
-)
+# Counts are found from their noun backwards ("40 adult participants" ← "participants"): scanning every
+# position of an abstract for a number-word alternation is what made these slow.
+_PEOPLE_NOUN = re.compile(rf"\b(?:{_PEOPLE})\b", re.IGNORECASE)
+_SAMPLE_BEFORE = re.compile(rf"{_COUNT}\s+(?:[A-Za-z-]+\s+){{0,2}}?\Z", re.IGNORECASE)
+_N_EQUALS = re.compile(rf"\b[Nn]\s*=\s*{_NUM}")
+_STUDY_NOUN = re.compile(r"\b(?:studies|trials|RCTs|articles|papers|reports)\b", re.IGNORECASE)
+_K_EQUALS = re.compile(rf"\bk\s*=\s*{_NUM}")
+_BACK = 60
 _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
 _MG_PER_KG = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*mg\s*(?:/|per\s+)\s*kg\b", re.IGNORECASE
@@ -44,7 +45,8 @@ _MG = re.compile(
     re.IGNORECASE,
 )
 _SESSION_NOUN = r"infusions|injections|sessions|treatments|doses|administrations|dosing\s+sessions"
-_SESSIONS = re.compile(rf"{_COUNT}\s+((?:[\w/-]+\s+){{0,3}}?)({_SESSION_NOUN})\b", re.IGNORECASE)
+_SESSION = re.compile(rf"\b(?:{_SESSION_NOUN})\b", re.IGNORECASE)
+_SESSIONS_BEFORE = re.compile(rf"{_COUNT}\s+((?:[\w/-]+\s+){{0,3}}?)\Z", re.IGNORECASE)
 _SCHEDULE = re.compile(
     r"\b(?:over|across|during|within)\s+(?:the\s+course\s+of\s+|a\s+period\s+of\s+)?"
     r"(?:\d+(?:\s*(?:-|–|to)\s*\d+)?|" + "|".join(_WORDS) + r")\s+(?:days?|weeks?|months?)"
@@ -61,12 +63,14 @@ _FOLLOWUP = re.compile(
     r"(\d+(?:\.\d+)?|" + "|".join(_WORDS) + r")\s+(weeks?|months?|years?)",
     re.IGNORECASE,
 )
+_FOLLOW = re.compile(r"follow", re.IGNORECASE)
 _TIMEPOINT = re.compile(
     r"\b(?:at|after|by|within|over|through)\s+(?:week|day|month)\s+\d+\b"
     r"|\b(?:at|after|by|within|over|through)\s+(?:\d+|" + "|".join(_WORDS) + r")\s*(?:h|hours?|days?|weeks?|months?|years?)\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared\s+(?:with|to)|relative\s+to)\s+[^,;.]{1,60}", re.IGNORECASE)
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|compared|than|relative)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;]|\b(?:with|whereas|while|but|and|compared)\b", re.IGNORECASE)
 
 WEEKS_PER = {"week": 1.0, "month": 52 / 12, "year": 52.0}
@@ -97,9 +101,21 @@ def _first_group(match: re.Match) -> str:
     return next(g for g in match.groups() if g is not None)
 
 
+def _counted(text: str, nouns: re.Pattern, before: re.Pattern) -> list[tuple[re.Match, int, int]]:
+    """(match of the number words, start, end) for each noun that a count stands before."""
+    out = []
+    for noun in nouns.finditer(text):
+        a = max(0, noun.start() - _BACK)
+        if m := before.search(text[a : noun.start()]):
+            out.append((m, a + m.start(), noun.end()))
+    return out
+
+
 def sample_sizes(text: str) -> list[Number]:
     """Every participant count: "N = 40", "n=12", "40 participants", "a total of 1,008 patients"."""
-    return [Number(count(_first_group(m)), m.start(), m.end(), m.group(0)) for m in _SAMPLE.finditer(text)]
+    found = [Number(count(_first_group(m)), a, b, text[a:b]) for m, a, b in _counted(text, _PEOPLE_NOUN, _SAMPLE_BEFORE)]
+    found += [Number(count(m.group(1)), m.start(), m.end(), m.group(0)) for m in _N_EQUALS.finditer(text)]
+    return sorted(found, key=lambda n: n.start)
 
 
 def sample_size(text: str) -> int | None:
@@ -110,7 +126,9 @@ def sample_size(text: str) -> int | None:
 
 def studies_counts(text: str) -> list[Number]:
     """Numbers of pooled studies: "19 studies", "24 randomized trials", "k = 9"."""
-    return [Number(count(_first_group(m)), m.start(), m.end(), m.group(0)) for m in _STUDIES.finditer(text)]
+    found = [Number(count(_first_group(m)), a, b, text[a:b]) for m, a, b in _counted(text, _STUDY_NOUN, _SAMPLE_BEFORE)]
+    found += [Number(count(m.group(1)), m.start(), m.end(), m.group(0)) for m in _K_EQUALS.finditer(text)]
+    return sorted(found, key=lambda n: n.start)
 
 
 def studies_count(text: str) -> int | None:
@@ -121,26 +139,37 @@ def studies_count(text: str) -> int | None:
 def percentages(text: str, mentions: list[Mention] = ()) -> list[Percent]:
     """Percentages, each with the outcome it measures (an outcome mention in its clause, else its sentence)."""
     outcomes = [m for m in mentions if m.scheme == "outcome" and not m.negated]
-    out = []
-    for m in _PERCENT.finditer(text):
-        value = float(m.group(1))
-        if value > 100:
-            continue
-        out.append(Percent(value, m.start(), m.end(), m.group(0), measure=_measure(text, m.start(), m.end(), outcomes)))
+    found = [m for m in _PERCENT.finditer(text) if float(m.group(1)) <= 100]
+    bounds = sentences.spans(text) if outcomes else []
+    out: list[Percent] = []
+    for m in found:
+        sentence = sentences.containing(bounds, m.start()) or (0, len(text))
+        near = [o for o in outcomes if sentence[0] <= o.start and o.end <= sentence[1]]
+        measure = _measure(text, m, near, sentence, found)
+        if measure is None and out and out[-1].end >= sentence[0] and _VERSUS.search(text, out[-1].end, m.start()):
+            measure = out[-1].measure  # "67% with ketamine versus 20% with midazolam": the same measure
+        out.append(Percent(float(m.group(1)), m.start(), m.end(), m.group(0), measure=measure))
     return out
 
 
-def _measure(text: str, start: int, end: int, outcomes: list[Mention]) -> str | None:
+def _distance(o: Mention, start: int, end: int) -> int:
+    return min(abs(o.end - start), abs(o.start - end))
+
+
+def _measure(text: str, m: re.Match, outcomes: list[Mention], sentence: tuple[int, int], others: list[re.Match]) -> str | None:
     if not outcomes:
         return None
-    a = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
-    stop = _CLAUSE_BREAK.search(text, end)
-    b = stop.start() if stop else len(text)
+    start, end = m.start(), m.end()
+    a = max((b.end() for b in _CLAUSE_BREAK.finditer(text, sentence[0], start)), default=sentence[0])
+    stop = _CLAUSE_BREAK.search(text, end, sentence[1])
+    b = stop.start() if stop else sentence[1]
     in_clause = [o for o in outcomes if o.start >= a and o.end <= b]
-    pool = in_clause or [o for o in outcomes if min(abs(o.end - start), abs(o.start - end)) <= 60]
+    # outside its clause, an outcome belongs to the percentage nearest to it
+    mine = [o for o in outcomes if min(others, key=lambda p: _distance(o, p.start(), p.end())) is m]
+    pool = in_clause or [o for o in mine if _distance(o, start, end) <= 60]
     if not pool:
         return None
-    return min(pool, key=lambda o: min(abs(o.end - start), abs(o.start - end))).iri
+    return min(pool, key=lambda o: _distance(o, start, end)).iri
 
 
 @dataclass(frozen=True)
@@ -174,31 +203,42 @@ class Sessions:
 def sessions(text: str, therapy_mentions: list[Mention] = ()) -> list[Sessions]:
     """Numbers of sessions with their schedule; a session named after a therapy ("12 CBT sessions") is not a dosing session."""
     out = []
-    for m in _SESSIONS.finditer(text):
+    for noun in _SESSION.finditer(text):
+        a = max(0, noun.start() - _BACK)
+        m = _SESSIONS_BEFORE.search(text[a : noun.start()])
+        if not m:
+            continue
+        begin = a + m.start()
         n = count(m.group(1) or m.group(2))
-        words, noun = m.group(3), m.group(4).lower()
-        therapy_named = any(m.start() <= t.start < m.end() for t in therapy_mentions)
-        if noun == "sessions":
+        words, kind = m.group(3), noun.group(0).lower()
+        therapy_named = any(begin <= t.start < noun.end() for t in therapy_mentions)
+        if kind == "sessions":
             ketamine = bool(_KETAMINE_WORDS.search(words)) and not therapy_named
         else:
             ketamine = not therapy_named
-        end = m.end()
+        end = noun.end()
         sched = _SCHEDULE.search(text, end, min(len(text), end + 60))
         if sched and sched.start() - end <= 15:
             end = sched.end()
-        out.append(Sessions(text[m.start() : end], n, ketamine, m.start(), end))
+        out.append(Sessions(text[begin:end], n, ketamine, begin, end))
     return out
 
 
 def followup_weeks(text: str) -> float | None:
     """The longest follow-up written out ("6-month follow-up", "followed for 12 weeks"), in weeks."""
     best = None
-    for m in _FOLLOWUP.finditer(text):
-        value = m.group(1) or m.group(3)
-        unit = (m.group(2) or m.group(4)).lower().rstrip("s")
-        number = float(_WORDS.get(value.lower(), 0) or value)
-        weeks = round(number * WEEKS_PER[unit], 1)
-        best = weeks if best is None else max(best, weeks)
+    seen = set()
+    for anchor in _FOLLOW.finditer(text):  # only near the word "follow": the full pattern is slow to scan
+        a = max(0, anchor.start() - 30)
+        for m in _FOLLOWUP.finditer(text, a, min(len(text), anchor.end() + 50)):
+            if m.start() in seen:
+                continue
+            seen.add(m.start())
+            value = m.group(1) or m.group(3)
+            unit = (m.group(2) or m.group(4)).lower().rstrip("s")
+            number = float(_WORDS.get(value.lower(), 0) or value)
+            weeks = round(number * WEEKS_PER[unit], 1)
+            best = weeks if best is None else max(best, weeks)
     return best
 
 

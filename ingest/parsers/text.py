@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import fields
 from .decoding import decode
-from .record import Parsed, ParsedArticle, Problem
+from .record import Parsed, ParsedArticle
 
 MAX_TITLE = 200
 _URL_LINE = re.compile(r"^\s*(?:source|url)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
@@ -23,15 +23,15 @@ _HEADER_LINE = re.compile(r"^\s*(author|by|date|published)\s*:\s*(.+?)\s*$", re.
 
 
 def parse(path: Path, data: bytes) -> Iterator[Parsed]:
-    """Yield one ParsedArticle, or a Problem when the first line is too long to be a title."""
+    """Yield one ParsedArticle: the first line is its title, unless it is a paragraph (then its first sentence)."""
     name = str(path)
     lines = decode(name, data).split("\n")
     first = next(i for i, line in enumerate(lines) if line.strip())  # decode refuses blank files
     title = fields.clean(lines[first]) or ""
-    if len(title) > MAX_TITLE:
-        expected = f"a first line short enough to be the title (≤ {MAX_TITLE} characters)"
-        yield Problem(name, first + 1, "title", expected, f"a line of {len(title)} characters")
-        return
+    title_line = len(title) <= MAX_TITLE
+    if not title_line:  # no title line: the text opens with its first paragraph, which stays in the body
+        title = headline(title)
+        first -= 1
     url = author = date = None
     kept: list[str] = []
     in_header = True  # author/date lines count only right under the title
@@ -50,8 +50,16 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
             in_header = False
         kept.append(line)
     body = [fields.clean(block) for block in _PARAGRAPH_BREAK.split("\n".join(kept))]
-    text = "\n\n".join([title, *filter(None, body)])
+    text = "\n\n".join([title] * title_line + [*filter(None, body)])
     yield ParsedArticle(title=title, url=url, author=author, date=date, text=text, links=bare_links(text))
+
+
+def headline(paragraph: str, limit: int = 120) -> str:
+    """A title for a text that has none: its first sentence, cut at a word and marked "…" when long."""
+    sentence = re.split(r"(?<=[.!?])\s+", paragraph, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence.rstrip(".")
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def bare_links(text: str, known: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,233 @@
+"""The studies a claim may cite: those already in the store, plus those of the batch being ingested.
+
+Read once per ingest batch (three small SPARQL queries through the writer's store),
+then grown as each source is stored, so an article ingested after a PubMed file in
+the same batch can link to its papers. Only what citation matching needs is kept:
+identifiers, first author, year, journal, design, sample size, studies pooled,
+concepts and the percentages of findings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from kb.model import Study
+
+_PREFIXES = """PREFIX kap: <https://w3id.org/kapkb/ontology#>
+PREFIX bibo: <http://purl.org/ontology/bibo/>
+PREFIX fabio: <http://purl.org/spar/fabio/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+"""
+STUDIES_QUERY = (
+    _PREFIXES
+    + """SELECT ?s ?g ?doi ?pmid ?nct ?year ?journal ?design ?n ?k ?first ?status WHERE {
+  GRAPH ?g {
+    ?s a kap:Study .
+    OPTIONAL { ?s bibo:doi ?doi } OPTIONAL { ?s fabio:hasPubMedId ?pmid } OPTIONAL { ?s kap:nctId ?nct }
+    OPTIONAL { ?s kap:year ?year } OPTIONAL { ?s kap:journal ?journal } OPTIONAL { ?s kap:design ?design }
+    OPTIONAL { ?s kap:sampleSize ?n } OPTIONAL { ?s kap:studiesIncluded ?k } OPTIONAL { ?s kap:trialStatus ?status }
+    OPTIONAL { ?s bibo:authorList/rdf:first ?first }
+  }
+}"""
+)
+CONCEPTS_QUERY = (
+    _PREFIXES + "SELECT ?s ?c WHERE { ?s a kap:Study ; kap:condition|kap:route|kap:therapy|kap:drug ?c }"
+)
+PERCENTS_QUERY = (
+    _PREFIXES + 'SELECT ?s ?v WHERE { ?s a kap:Study ; kap:hasFinding ?f . ?f kap:value ?v ; kap:unit "%" }'
+)
+
+_INITIALS = re.compile(r"^[A-Z]{1,4}$")
+_SUFFIX = {"jr", "sr", "ii", "iii", "iv"}
+_STOP = {"of", "and", "the", "for", "on", "in", "&"}
+
+
+def fold_name(name: str) -> str:
+    """'Ezquerra-Romano' → 'ezquerraromano', 'Åsberg' → 'asberg': ASCII letters only, lowercase."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if c.isascii() and c.isalpha()).lower()
+
+
+def family_name(author: str) -> str:
+    """The family name of an author string as sources write it: "Zarate CA Jr" → "Zarate"."""
+    words = author.replace(",", " ").split()
+    while len(words) > 1 and words[-1].lower().rstrip(".") in _SUFFIX:
+        words.pop()
+    while len(words) > 1 and _INITIALS.match(words[-1].replace(".", "")):
+        words.pop()
+    return " ".join(words)
+
+
+def acronyms(author: str) -> set[str]:
+    """Short forms of a corporate author: "US Food and Drug Administration" → {"USFDA", "FDA"}."""
+    words = [w for w in re.findall(r"[A-Za-z]+", author) if w.lower() not in _STOP]
+    if len(words) < 2:
+        return set()
+    units = [w if w.isupper() else w[0].upper() for w in words if w[0].isupper()]
+    out = set()
+    for i in range(len(units)):
+        form = "".join(units[i:])
+        if len(form) >= 3:
+            out.add(form)
+    return out
+
+
+def normalize_journal(name: str | None) -> str:
+    if not name:
+        return ""
+    name = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE).replace("&", "and")
+    return " ".join(re.findall(r"[a-z0-9]+", fold_text(name)))
+
+
+def fold_text(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass
+class KnownStudy:
+    id: str
+    source: str | None = None  # source id of the graph it lives in
+    doi: str | None = None
+    pmid: str | None = None
+    nct: str | None = None
+    year: int | None = None
+    journal: str | None = None
+    first_author: str | None = None
+    design: str | None = None
+    n: int | None = None
+    n_studies: int | None = None
+    status: str | None = None
+    concepts: set[str] = field(default_factory=set)
+    percents: set[float] = field(default_factory=set)
+
+    @property
+    def family(self) -> str:
+        return fold_name(family_name(self.first_author)) if self.first_author else ""
+
+    @property
+    def acronyms(self) -> set[str]:
+        return acronyms(self.first_author) if self.first_author else set()
+
+    @property
+    def is_registration(self) -> bool:
+        return bool(self.design and self.design.endswith("/trial-registration"))
+
+
+class KnownStudies:
+    """Studies by id, with look-ups by DOI, PMID and NCT number."""
+
+    def __init__(self, studies: Iterable[KnownStudy] = ()) -> None:
+        self._by_id: dict[str, KnownStudy] = {}
+        self._index = None
+        for s in studies:
+            self._put(s)
+
+    @classmethod
+    def from_store(cls, store) -> KnownStudies:
+        """Every study in the store; `store` is a kb.store Store (`select` returns rows of plain values)."""
+        by_iri: dict[str, KnownStudy] = {}
+        for row in store.select(STUDIES_QUERY):
+            s = by_iri.get(row["s"])
+            if s is None:
+                s = by_iri[row["s"]] = KnownStudy(id=_last(row["s"], "/id/study/"), source=_last(row["g"], "/id/source/"))
+            s.doi = s.doi or (str(row["doi"]).lower() if row.get("doi") else None)
+            s.pmid = s.pmid or _str(row.get("pmid"))
+            s.nct = s.nct or _str(row.get("nct"))
+            s.year = s.year or (int(row["year"]) if row.get("year") is not None else None)
+            s.journal = s.journal or _str(row.get("journal"))
+            s.design = s.design or _str(row.get("design"))
+            s.n = s.n or (int(row["n"]) if row.get("n") is not None else None)
+            s.n_studies = s.n_studies or (int(row["k"]) if row.get("k") is not None else None)
+            s.first_author = s.first_author or _str(row.get("first"))
+            s.status = s.status or _str(row.get("status"))
+        for row in store.select(CONCEPTS_QUERY):
+            if row["s"] in by_iri:
+                by_iri[row["s"]].concepts.add(row["c"])
+        for row in store.select(PERCENTS_QUERY):
+            if row["s"] in by_iri and row.get("v") is not None:
+                by_iri[row["s"]].percents.add(float(row["v"]))
+        return cls(by_iri.values())
+
+    def add(self, study: Study, source: str | None = None) -> None:
+        """A study of the batch being ingested (replacing an earlier one with the same id)."""
+        self._put(
+            KnownStudy(
+                id=study.id,
+                source=source,
+                doi=study.doi.lower() if study.doi else None,
+                pmid=study.pmid,
+                nct=study.nct,
+                year=study.year,
+                journal=study.journal,
+                first_author=study.authors[0] if study.authors else None,
+                design=study.design,
+                n=study.n,
+                n_studies=study.n_studies,
+                status=study.status,
+                concepts={*study.conditions, *study.routes, *study.therapies, *study.drugs},
+                percents={f.value for f in study.findings if f.value is not None and f.unit == "%"},
+            )
+        )
+
+    def _put(self, s: KnownStudy) -> None:
+        self._by_id[s.id] = s
+        self._index = None
+
+    def _indexes(self):
+        if self._index is None:
+            doi, pmid, nct, journals, acr = {}, {}, {}, {}, {}
+            for s in self._by_id.values():
+                if s.doi:
+                    doi.setdefault(s.doi, []).append(s)
+                if s.pmid:
+                    pmid.setdefault(s.pmid, []).append(s)
+                if s.nct:
+                    nct.setdefault(s.nct.upper(), []).append(s)
+                if s.journal:
+                    journals.setdefault(normalize_journal(s.journal), s.journal)
+                for a in s.acronyms:
+                    acr.setdefault(a, []).append(s)
+            self._index = (doi, pmid, nct, journals, acr)
+        return self._index
+
+    def __iter__(self) -> Iterator[KnownStudy]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, study_id: str) -> KnownStudy | None:
+        return self._by_id.get(study_id)
+
+    def by_doi(self, doi: str) -> list[KnownStudy]:
+        return list(self._indexes()[0].get(doi.lower(), ()))
+
+    def by_pmid(self, pmid: str) -> list[KnownStudy]:
+        return list(self._indexes()[1].get(pmid, ()))
+
+    def by_nct(self, nct: str) -> list[KnownStudy]:
+        return list(self._indexes()[2].get(nct.upper(), ()))
+
+    def journals(self) -> dict[str, str]:
+        """Normalised journal name → the name as the KB writes it."""
+        return self._indexes()[3]
+
+    def by_acronym(self, form: str) -> list[KnownStudy]:
+        return list(self._indexes()[4].get(form, ()))
+
+    def acronyms(self) -> set[str]:
+        return set(self._indexes()[4])
+
+
+def _last(iri: str | None, marker: str) -> str:
+    if not iri:
+        return ""
+    return iri.rsplit(marker, 1)[-1] if marker in iri else iri.rsplit("/", 1)[-1]
+
+
+def _str(value) -> str | None:
+    return str(value) if value is not None and value != "" else None

@@ -1,0 +1,122 @@
+"""Real servers on 127.0.0.1 for tests: the app under werkzeug or gunicorn, and `oxigraph serve`.
+
+Each picks a free port, waits until the server answers, and stops only the process or
+thread it started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"no answer from {url} within {timeout} s")
+
+
+@contextmanager
+def werkzeug_server(app) -> Iterator[str]:
+    """The Flask app behind werkzeug's threaded WSGI server, in a thread of this process."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@contextmanager
+def gunicorn_server(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The app under gunicorn sync workers, as `kapkb serve` runs it."""
+    port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "webapp" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "webapp:create_app()"],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "KAPKB_LOG_LEVEL": "info", **env},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", proc=proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def oxigraph_binary() -> str | None:
+    candidate = VENV_BIN / "oxigraph"
+    return str(candidate) if candidate.exists() else shutil.which("oxigraph")
+
+
+@contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """`oxigraph serve` with the union default graph kapkb expects; yields its base URL."""
+    binary = oxigraph_binary()
+    if binary is None:
+        raise RuntimeError("the oxigraph CLI is not installed (pip install oxigraph)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/query?query=ASK%7B%7D", proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def slow_query(n: int = 150) -> str:
+    """A SELECT whose cost does not depend on the data: a sum over n³ rows (n=150: about a second)."""
+    values = " ".join(str(i) for i in range(n))
+    return "SELECT (SUM(?a * ?b * ?c) AS ?total) WHERE { " + " ".join(f"VALUES ?{v} {{ {values} }}" for v in "abc") + " }"

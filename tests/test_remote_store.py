@@ -1,0 +1,207 @@
+"""The remote-store mode against a real `oxigraph serve` on 127.0.0.1: the same CLI and HTTP answers as embedded.
+
+With KAPKB_SPARQL_ENDPOINT (and KAPKB_SPARQL_UPDATE_ENDPOINT) set, the store is the
+server; the search index and the published versions stay in the data directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from dataclasses import replace
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kb.cli import cli
+from kb.config import Settings
+from kb.examples import EXAMPLES
+from kb.store import RemoteStore
+from tests.live import oxigraph_binary, oxigraph_server
+from tests.test_cli_init import STUDIES_PER_CONDITION, verified_reference_ids
+
+pytestmark = [
+    pytest.mark.remote,
+    pytest.mark.skipif(oxigraph_binary() is None, reason="the oxigraph CLI (pip install oxigraph) is not installed"),
+]
+JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def remote(server, tmp_path_factory) -> Settings:
+    return Settings(
+        data=tmp_path_factory.mktemp("remote") / "var",
+        sparql_endpoint=f"{server}/query",
+        sparql_update_endpoint=f"{server}/update",
+    )
+
+
+def run(runner, settings: Settings, *args):
+    env = {"KAPKB_SPARQL_ENDPOINT": settings.sparql_endpoint, "KAPKB_SPARQL_UPDATE_ENDPOINT": settings.sparql_update_endpoint}
+    return runner.invoke(cli, ["--data", str(settings.data), *args], env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def initialized(remote) -> dict:
+    from click.testing import CliRunner
+
+    result = run(CliRunner(), remote, "init", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def remote_client(remote, initialized):
+    from webapp import create_app
+
+    app = create_app(replace(remote, sparql_rate_per_minute=0))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+# -- CLI ----------------------------------------------------------------------------
+
+
+def test_init_stores_the_corpus_in_the_server_and_a_second_init_changes_nothing(runner, remote, initialized):
+    assert initialized["stored"] == len(verified_reference_ids()) and initialized["rejected"] == 0
+    again = json.loads(run(runner, remote, "init", "--json").stdout)
+    assert again["stored"] == 0 and again["unchanged"] == initialized["stored"] and again["ontology"] == "unchanged"
+    store = RemoteStore(remote.sparql_endpoint, remote.sparql_update_endpoint)
+    assert len(store.named_graphs()) == initialized["stored"] + 1  # one graph per source, plus the ontology
+
+
+def test_stats_are_those_of_the_embedded_kb(runner, remote, initialized, kb):
+    result = run(runner, remote, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)
+    counts.pop("version")
+    assert counts == kb.stats()
+
+
+def test_validate_conforms(runner, remote, initialized):
+    result = run(runner, remote, "validate", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["conforms"] is True
+
+
+def test_sparql_cli_gives_the_embedded_answer(runner, remote, initialized, kb_settings):
+    remote_csv = run(runner, remote, "sparql", STUDIES_PER_CONDITION, "--format", "csv")
+    local_csv = runner.invoke(cli, ["--data", str(kb_settings.data), "sparql", STUDIES_PER_CONDITION, "--format", "csv"])
+    assert remote_csv.exit_code == 0, remote_csv.output
+    assert list(csv.DictReader(io.StringIO(remote_csv.stdout))) == list(csv.DictReader(io.StringIO(local_csv.stdout)))
+    refused = run(runner, remote, "sparql", "CLEAR ALL")
+    assert refused.exit_code == 2 and "read-only" in refused.output
+
+
+def test_search_gives_the_embedded_results(runner, remote, initialized, kb_settings):
+    remote_hits = json.loads(run(runner, remote, "search", "PTSD + IV", "--json").stdout)
+    local_hits = json.loads(runner.invoke(cli, ["--data", str(kb_settings.data), "search", "PTSD + IV", "--json"]).stdout)
+    assert remote_hits["total"] == local_hits["total"] > 0
+    assert [r["id"] for r in remote_hits["results"]] == [r["id"] for r in local_hits["results"]]
+
+
+# -- HTTP --------------------------------------------------------------------------------
+
+
+def _rows(resp) -> list[tuple]:
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    doc = resp.get_json()
+    if "boolean" in doc:
+        return [(doc["boolean"],)]
+    names = doc["head"]["vars"]
+    return sorted(tuple((b.get(n) or {}).get("value") for n in names if n != "ingested") for b in doc["results"]["bindings"])
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.body.lstrip().startswith("CONSTRUCT")], ids=lambda e: e.id)
+def test_endpoint_answers_every_example_as_the_embedded_store_does(remote_client, client, example):
+    remote_rows = _rows(remote_client.get("/sparql", query_string={"query": example.text}, headers={"Accept": JSON}))
+    local_rows = _rows(client.get("/sparql", query_string={"query": example.text}, headers={"Accept": JSON}))
+    assert remote_rows == local_rows
+
+
+def test_endpoint_construct_formats_cap_and_refusals_on_the_remote_store(remote_client, client, remote):
+    from webapp import create_app
+
+    query = next(e for e in EXAMPLES if e.id == "condition-hierarchy").text
+    remote_graph = Graph().parse(data=remote_client.get("/sparql", query_string={"query": query, "format": "turtle"}).get_data(as_text=True), format="turtle")
+    local_graph = Graph().parse(data=client.get("/sparql", query_string={"query": query, "format": "turtle"}).get_data(as_text=True), format="turtle")
+    assert len(remote_graph) > 20 and isomorphic(remote_graph, local_graph)
+    capped = create_app(replace(remote, sparql_rate_per_minute=0, sparql_max_rows=5)).test_client()
+    r = capped.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "csv"})
+    assert r.headers["X-KAPKB-Truncated"] == "true" and len(r.get_data(as_text=True).splitlines()) == 6
+    for bad, status in (("CLEAR ALL", 403), ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", 403), ("SELECT ?s WHERE {", 400)):
+        assert remote_client.get("/sparql", query_string={"query": bad}).status_code == status
+
+
+def test_linked_data_and_dumps_from_the_remote_store(remote_client, client, remote):
+    remote_study = Graph().parse(data=remote_client.get("/id/study/dakwar2019", headers={"Accept": "text/turtle"}).get_data(as_text=True), format="turtle")
+    local_study = Graph().parse(data=client.get("/id/study/dakwar2019", headers={"Accept": "text/turtle"}).get_data(as_text=True), format="turtle")
+    assert len(remote_study) > 50 and isomorphic(remote_study, local_study)
+    listing = remote_client.get("/download/", headers={"Accept": "application/json"}).get_json()
+    assert [f["name"] for f in listing["files"]] == ["kapkb.ttl.gz", "kapkb.nq.gz", "kapkb.jsonld.gz"]
+    import gzip
+
+    with remote_client.get("/download/kapkb.nq.gz") as r:
+        quads = list(ox.parse(gzip.decompress(r.data), format=ox.RdfFormat.N_QUADS))
+    store = RemoteStore(remote.sparql_endpoint)
+    assert len(quads) == len(store)
+    assert {q.graph_name.value for q in quads} == set(store.named_graphs())
+
+
+def test_remote_dump_keeps_graph_names_in_every_quad_format(remote, initialized):
+    store = RemoteStore(remote.sparql_endpoint)
+    graphs = set(store.named_graphs())
+    for fmt, rdf_format in (("nquads", ox.RdfFormat.N_QUADS), ("trig", ox.RdfFormat.TRIG), ("jsonld", ox.RdfFormat.JSON_LD)):
+        quads = list(ox.parse(store.dump(fmt), format=rdf_format))
+        assert {q.graph_name.value for q in quads} == graphs, fmt
+    triples = list(ox.parse(store.dump("ntriples"), format=ox.RdfFormat.N_TRIPLES))
+    assert 0 < len(triples) <= len(store)
+
+
+# -- atomic replacement ---------------------------------------------------------------------
+
+
+def test_one_update_replacing_a_source_graph_is_atomic(tmp_path):
+    """Readers of a graph being replaced over and over see the old graph or the new one, never a mixture or nothing."""
+    graph = "http://127.0.0.1:8000/id/source/atomic-test"
+
+    def ntriples(version: int, size: int) -> bytes:
+        lines = [f'<http://127.0.0.1:8000/id/study/a{i}> <https://w3id.org/kapkb/ontology#summary> "v{version} {i}" .' for i in range(size)]
+        return ("\n".join(lines) + "\n").encode()
+
+    versions = {300: ntriples(1, 300), 2000: ntriples(2, 2000)}
+    with oxigraph_server(tmp_path / "oxigraph") as url:
+        store = RemoteStore(f"{url}/query", f"{url}/update")
+        store.replace_graph(graph, versions[300])
+        seen: set[tuple[int, int]] = set()
+        done = threading.Event()
+
+        def read() -> None:
+            query = f"""SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT SUBSTR(?v, 1, 2)) AS ?versions)
+                        WHERE {{ GRAPH <{graph}> {{ ?s ?p ?v }} }}"""
+            while not done.is_set():
+                row = store.select(query)[0]
+                seen.add((row["n"], row["versions"]))
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for t in readers:
+            t.start()
+        try:
+            for i in range(30):
+                store.replace_graph(graph, versions[2000 if i % 2 == 0 else 300])
+        finally:
+            done.set()
+            for t in readers:
+                t.join(10)
+        assert seen and seen <= {(300, 1), (2000, 1)}, seen
+        assert len(seen) == 2  # both versions were observed while the updates ran
