@@ -100,12 +100,11 @@ def covered(item: dict) -> bool:
     elif kind != "article-journal" or "container-title" not in item or "number" in item:
         return False
     if "issued" in item:
-        parts = item["issued"].get("date-parts") if isinstance(item["issued"], dict) else None
-        if item["issued"] != {"date-parts": parts} or len(parts) != 1 or len(parts[0]) != 1:
-            return False
-        year = parts[0][0]
-        if type(year) is not int or year < 1000:  # below 1000 citeproc adds an era ("C.E.")
-            return False
+        match item["issued"]:
+            case {"date-parts": [[int() as year]]} if len(item["issued"]) == 1 and year >= 1000:
+                pass  # one year, as csl_item writes it; before 1000 citeproc-py adds an era ("C.E.")
+            case _:
+                return False
     for key in _PRINTED:
         if key in item and not _plain_value(item[key]):
             return False

@@ -223,6 +223,23 @@ def reindex(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def dumps(ctx: click.Context, as_json: bool) -> None:
+    """Write the gzipped dumps (Turtle, N-Quads, JSON-LD) of the current KB version for /download/."""
+    from kb import dumps as dumps_mod
+    from kb import versions
+
+    settings = _settings(ctx)
+    current = versions.current_dir(settings.data)
+    if current is None:
+        raise KBCommandError(f"no knowledge base in {settings.data}; run `kapkb init` first")
+    entries = dumps_mod.write_for(settings, current)
+    _emit(entries, as_json, "\n".join(f"{e['name']:18} {e['bytes']:>12,} bytes" for e in entries))
+
+
+@cli.command()
 @click.argument("query", required=False)
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file.")
 @click.option(

@@ -24,6 +24,7 @@ class Settings:
     max_query_chars: int = 2_000
     max_page_size: int = 100
     sparql_rate_per_minute: float = 120.0
+    dumps: str = "publish"
     trusted_proxies: int = 0
 
     @classmethod
@@ -54,6 +55,7 @@ HELP = {
     "max_query_chars": "Longest search query accepted, in characters.",
     "max_page_size": "Largest `limit` a search request may ask for.",
     "sparql_rate_per_minute": "SPARQL queries a client may send per minute (per worker); beyond it, 429 with Retry-After. 0 turns the limit off.",
+    "dumps": "When to write the gzipped dumps of /download/: 'publish' (after every published version) or 'manual' (only `kapkb dumps`).",
     "trusted_proxies": "Reverse proxies in front of the app whose X-Forwarded-For to trust for the client address (0: none).",
 }
 

@@ -1,9 +1,11 @@
 """Gzipped full dumps of each published KB version: Turtle, N-Quads and JSON-LD.
 
-The writer calls `write()` on the version it is about to publish, because a published
-version is read-only for web workers: `/download/` only lists and sends files that
-already exist, by names taken from the manifest (so no request path ever reaches
-the file system).
+The writer calls `write_for()` right after it publishes a version (or `kapkb dumps`
+does, when KAPKB_DUMPS=manual): serialising 5 million triples takes about a minute,
+and readers should not wait for it. The files go to `{version}/dumps.tmp/` and appear
+as `{version}/dumps/` by one rename, so a reader sees all of them or none; the store
+and index of a published version are never touched. `/download/` only lists and sends
+files named in the manifest (so no request path ever reaches the file system).
 
     {version}/dumps/dumps.json        manifest: name, format, media type, bytes, sha256
     {version}/dumps/kapkb.ttl.gz      every triple, the named graphs merged
@@ -16,6 +18,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +42,19 @@ DUMPS = (
     Dump("kapkb.nq.gz", "nquads", "N-Quads: every triple with its named graph (one graph per source document)"),
     Dump("kapkb.jsonld.gz", "jsonld", "JSON-LD: the same dataset, one @graph object per named graph"),
 )
+
+
+def write_for(settings, version_dir: Path) -> list[dict]:
+    """Write the dumps of a published version (idempotent: an existing set is kept)."""
+    from kb.store import open_store
+
+    if (version_dir / FOLDER / MANIFEST).exists():
+        return listing(version_dir)
+    tmp = version_dir / f"{FOLDER}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    entries = write(open_store(settings, version_dir / "store", read_only=True), tmp)
+    os.rename(tmp, version_dir / FOLDER)
+    return entries
 
 
 def write(store: Store, folder: Path) -> list[dict]:

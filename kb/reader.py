@@ -21,7 +21,7 @@ from kb.namespaces import Resources
 from kb.records import article_from, study_from, to_rdflib
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
-from kb.writer import open_store
+from kb.store import open_store
 
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")

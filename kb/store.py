@@ -282,3 +282,10 @@ def _json_value(b: dict[str, str] | None) -> Any:
     dt = b.get("datatype")
     lit = ox.Literal(b["value"], datatype=ox.NamedNode(dt)) if dt else ox.Literal(b["value"])
     return python_value(lit)
+
+
+def open_store(settings, path: Path | None, read_only: bool) -> Store:
+    """The remote endpoint when one is configured (`kb.config.Settings`), else the embedded store at `path`."""
+    if settings.remote:
+        return RemoteStore(settings.sparql_endpoint, settings.sparql_update_endpoint)
+    return EmbeddedStore(path, read_only=read_only)

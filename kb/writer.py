@@ -25,7 +25,7 @@ from kb.model import Source
 from kb.namespaces import ONTOLOGY_IRI, Resources
 from kb.rdfmap import source_ntriples
 from kb.records import articles_in, canonical, studies_in, to_rdflib
-from kb.store import EmbeddedStore, RemoteStore, Store
+from kb.store import EmbeddedStore, open_store
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
 from ontology import KAP_TTL
@@ -35,13 +35,6 @@ from ontology import KAP_TTL
 class WriteResult:
     status: str  # "stored", "unchanged", "removed"
     triples: int = 0
-
-
-def open_store(settings: Settings, path: Path | None, read_only: bool) -> Store:
-    """The remote endpoint when one is configured, else the embedded store at `path`."""
-    if settings.remote:
-        return RemoteStore(settings.sparql_endpoint, settings.sparql_update_endpoint)
-    return EmbeddedStore(path, read_only=read_only)
 
 
 class Writer:
@@ -178,11 +171,12 @@ class Writer:
             return
         if isinstance(self.store, EmbeddedStore):
             self.store.flush()
-        dumps.write(self.store, self.tmp / dumps.FOLDER)  # before publishing: versions are read-only after
         self.store = None  # type: ignore[assignment]
-        versions.publish(
+        final = versions.publish(
             self.data,
             self.name,
             self.tmp,
             {"created": datetime.now(UTC).isoformat(timespec="seconds"), "remote": self.settings.remote},
         )
+        if self.settings.dumps == "publish":  # after publishing: readers already have the new KB meanwhile
+            dumps.write_for(self.settings, final)

@@ -103,3 +103,20 @@ def test_commands_without_a_kb_say_to_run_init(runner, fresh_data):
     result = run(runner, fresh_data, "stats")
     assert result.exit_code == 2
     assert "kapkb init" in result.output
+
+
+def test_manual_dumps_wait_for_kapkb_dumps(runner, tmp_path):
+    from dataclasses import replace
+
+    from kb import dumps, versions
+    from kb.cli import initialize
+    from kb.config import Settings
+
+    settings = replace(Settings(data=tmp_path / "var"), dumps="manual")
+    initialize(settings)
+    current = versions.current_dir(settings.data)
+    assert dumps.listing(current) == []  # published without dumps: readers were not kept waiting
+    result = runner.invoke(cli, ["--data", str(settings.data), "dumps", "--json"], env={"KAPKB_DUMPS": "manual"})
+    assert result.exit_code == 0, result.output
+    names = [e["name"] for e in json.loads(result.stdout)]
+    assert names == [e["name"] for e in dumps.listing(current)] == ["kapkb.ttl.gz", "kapkb.nq.gz", "kapkb.jsonld.gz"]
