@@ -521,8 +521,13 @@ def format_references(
 
 def _sort_order(items: list[dict], csl_style: str, compiled: bool) -> list[int]:
     """Positions of `items` in the style's bibliography order, sorted on plain text as citeproc-py sorts
-    (HTML's "<i>" would sort first); keys from kb.citations, or citeproc-py's outside its envelope."""
-    keys = [citations.sort_key(item) if compiled else None for item in items]
+    (HTML's "<i>" would sort first): kb.citations' keys and comparison, with citeproc-py's keys for items
+    outside its envelope; without `compiled`, citeproc-py's own sort."""
+    if not compiled:
+        bibliography = _bibliography(items, csl_style, formatter.plain)
+        bibliography.sort()
+        return [int(cited.key) for cited in bibliography.items]
+    keys = [citations.sort_key(item) for item in items]
     if rest := [i for i, key in enumerate(keys) if key is None]:
         bibliography = _bibliography([items[i] for i in rest], csl_style, formatter.plain)
         bib = bibliography.style.root.bibliography  # what citeproc.model.Sort.sort does, short of sorting

@@ -109,6 +109,12 @@ EDGE = [
     Study(id="lower-registry", title="lowercase registration: number", nct="nct0123", year=2020),
     Study(id="same-author-year", title="Single ketamine, second report", authors=DAKWAR.authors,
           journal=DAKWAR.journal, year=2019),
+    Study(id="particle", title="A lowercase family name sorts as lowercase", authors=("aan het Rot M", "Zed A"),
+          journal="journal of psychiatry via the web: an open access review", year=2010),
+    Study(id="titled-registry", title="treatment of depression via infusion: a trial in the clinic of the future",
+          nct="NCT0456", year=2022),
+    Study(id="numeric-title", title="2019", journal="J", year=2019, volume="10"),
+    Study(id="numeric-title-2", title="300", journal="J", year=2019, volume="9"),
 ]  # fmt: skip
 OUTSIDE = [  # each sent to citeproc-py, for one reason of the envelope
     Study(id="ancient", title="A year before 1000", authors=("Old A",), journal="J", year=999),
@@ -136,13 +142,14 @@ def test_studies_outside_the_envelope_go_to_citeproc(style, html):
     assert_same(mixed, style, html)  # numbering and sorting across both paths, too
 
 
-def test_whole_exports_are_unchanged():
-    """The formats built on the entries, as whole files: footer, page and reading list around them."""
+@pytest.mark.parametrize("fmt", ["apa", "vancouver", "ama", "apa-html", "vancouver-html", "ama-html", "markdown"])
+def test_whole_exports_match_citeproc(fmt, monkeypatch):
+    """The formats built on the entries, as whole files (footer, page, reading list), with and without kb.citations."""
     studies = [*EDGE, *OUTSIDE]
-    for fmt in ("apa", "vancouver", "ama", "apa-html", "vancouver-html", "ama-html", "markdown"):
-        text = export(studies, fmt, CTX)
-        assert text.count("Abdallah") >= 1 and "Ølund" in text
-    assert format_references(studies, "apa", CTX) == format_references(studies, "apa", CTX, compiled=False)
+    compiled = export(studies, fmt, CTX)
+    monkeypatch.setattr(citations, "entry", lambda *args, **kwargs: None)  # everything to citeproc-py
+    monkeypatch.setattr(citations, "sort_key", lambda item: None)
+    assert compiled == export(studies, fmt, CTX)
 
 
 # --- generated studies ----------------------------------------------------------------------------
