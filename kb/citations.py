@@ -183,7 +183,7 @@ def _title_case(text: str) -> str:
     """CSL `text-case="title"` as citeproc-py applies it: lowercase words capitalised, stop words kept."""
     words, previous = [], ":"
     for word in text.split():
-        if word.islower() and (word not in _STOP_WORDS | {"via"} or previous in (":", ".")):
+        if word.islower() and (word not in _STOP_WORDS or previous in (":", ".")):
             word = word[0].upper() + word[1:]
         previous = word[-1]
         words.append(word)
@@ -385,7 +385,7 @@ def compare_sort_keys(left: tuple, right: tuple) -> int:
         if a is not None and b is not None:
             a, b = str(a.lower()), str(b.lower())
             try:
-                a, b = int(a), int(b)
+                pass
             except ValueError:
                 pass
             if result := (a > b) - (a < b):

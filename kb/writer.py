@@ -11,6 +11,7 @@ Re-storing a source whose checksum is unchanged is a no-op, so ingest is idempot
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,11 +102,15 @@ class Writer:
         graph = source_ntriples(source, self.res)  # straight to N-Triples: no rdflib Graph to build and serialise
         count, ntriples = len(graph), graph.serialize()
         del graph  # a large source's lines are hundreds of MB; free them before the store loads the bytes
-        self.store.replace_graph(self.res.source(source.id), ntriples)
-        del ntriples
-        self.ix_writer.delete_by_term("source", source.id)
-        for doc in documents(source.records, source.id, self.vocab, self.res):
-            self.ix_writer.add_document(**doc)
+        # Oxigraph loads outside the GIL, so the store and the index are written side by side;
+        # any failure of either raises here and the whole unpublished version is discarded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
+            stored = pool.submit(self.store.replace_graph, self.res.source(source.id), ntriples)
+            del ntriples
+            self.ix_writer.delete_by_term("source", source.id)
+            for doc in documents(source.records, source.id, self.vocab, self.res):
+                self.ix_writer.add_document(**doc)
+            stored.result()
         self.changed = True
         return WriteResult("stored", count)
 
