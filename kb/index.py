@@ -18,21 +18,10 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, SchemaClass
 from whoosh.filedb.filestore import RamStorage
 
-from kb.model import Article, Study
+from kb.model import STUDY_CONCEPT_FIELDS, Article, Study
 from kb.namespaces import SCHEMES, Resources, slug_of
 from kb.vocab import Vocabulary
 
-# concept fields of a study record, by scheme
-STUDY_CONCEPT_FIELDS = {
-    "condition": "conditions",
-    "route": "routes",
-    "therapy": "therapies",
-    "outcome": "outcomes",
-    "instrument": "instruments",
-    "adverse_effect": "adverse_effects",
-    "drug": "drugs",
-    "timing": "timing",
-}
 
 
 class KBSchema(SchemaClass):

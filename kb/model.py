@@ -36,6 +36,19 @@ class Finding:
     provenance: Provenance = field(default_factory=Provenance)
 
 
+# The concept-valued fields of a Study, by the scheme their values come from.
+STUDY_CONCEPT_FIELDS = {
+    "condition": "conditions",
+    "route": "routes",
+    "therapy": "therapies",
+    "outcome": "outcomes",
+    "instrument": "instruments",
+    "adverse_effect": "adverse_effects",
+    "drug": "drugs",
+    "timing": "timing",
+}
+
+
 @dataclass(frozen=True)
 class Study:
     """A research publication, trial registration or review, with its PICO facts."""

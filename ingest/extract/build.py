@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from kb.model import Article, Finding, Provenance, Study
+from kb.model import STUDY_CONCEPT_FIELDS, Article, Finding, Provenance, Study
 from kb.vocab import Vocabulary
 
 from ..known import KnownStudies, acronyms, family_name, fold_name
@@ -24,16 +24,6 @@ from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
 from .design import article_design, design_for, is_registration
 
-STUDY_FIELDS = {
-    "drug": "drugs",
-    "condition": "conditions",
-    "route": "routes",
-    "therapy": "therapies",
-    "outcome": "outcomes",
-    "instrument": "instruments",
-    "adverse_effect": "adverse_effects",
-    "timing": "timing",
-}
 REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review", "consensus")
 GAP_NOTE = "completed; no results publication linked"
 _RESULTS = re.compile(r"result|finding|outcome", re.IGNORECASE)
@@ -109,7 +99,7 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
         evidence_level=vocab.evidence_level_for(design),
         n=p.enrollment if registration else numbers.sample_size(body),
         n_studies=numbers.studies_count(body) if design and design.rsplit("/", 1)[-1] in REVIEW_DESIGNS else None,
-        **{attr: tuple(found.get(scheme, ())) for scheme, attr in STUDY_FIELDS.items()},
+        **{attr: tuple(found.get(scheme, ())) for scheme, attr in STUDY_CONCEPT_FIELDS.items()},
         dose="; ".join(dict.fromkeys(d.text for d in doses[:3])) or None,
         dose_mg_per_kg=tuple(sorted({v for d in doses for v in d.mg_per_kg})),
         sessions="; ".join(dict.fromkeys(s.text for s in sessions[:3])) or None,

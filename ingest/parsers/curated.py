@@ -14,23 +14,14 @@ from typing import Any
 import yaml
 
 from kb.errors import UnknownTerm
-from kb.model import Finding, Provenance, Study
+from kb.model import STUDY_CONCEPT_FIELDS, Finding, Provenance, Study
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
 
 from .decoding import decode
 from .record import ParseError, Problem
 
-CONCEPT_LISTS = {
-    "drugs": "drug",
-    "conditions": "condition",
-    "routes": "route",
-    "therapies": "therapy",
-    "timing": "timing",
-    "outcomes": "outcome",
-    "instruments": "instrument",
-    "adverse_effects": "adverse_effect",
-}
+CONCEPT_LISTS = {field: scheme for scheme, field in STUDY_CONCEPT_FIELDS.items()}  # YAML key → scheme
 TEXT_FIELDS = (
     "journal volume issue pages doi pmid pmcid nct url abstract summary dose sessions "
     "timing_note comparator status phase note"
