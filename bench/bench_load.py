@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb.cli import initialize  # noqa: E402
 from kb.config import Settings  # noqa: E402
-from tests.server import running_server  # noqa: E402
+from tests.live import running_server  # noqa: E402
 
 SPARQL = "PREFIX kap: <https://w3id.org/kapkb/ontology#> SELECT ?s ?t WHERE { ?s a kap:Study ; <http://purl.org/dc/terms/title> ?t ; kap:condition ?c } LIMIT 20"
 ENDPOINTS = {

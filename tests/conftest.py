@@ -13,6 +13,9 @@ from click.testing import CliRunner
 
 from kb.config import Settings
 
+# The shared parser property-test helpers assert; rewrite them so failures show values, as in a test module.
+pytest.register_assert_rewrite("tests.fuzzing")
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
 REFERENCES = SHARED / "references"

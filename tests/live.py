@@ -46,6 +46,16 @@ def wait_for(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = No
     raise TimeoutError(f"no answer from {url} within {timeout} s")
 
 
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate a server this module started; kill it if it has not exited within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def werkzeug_server(app) -> Iterator[str]:
     """The Flask app behind werkzeug's threaded WSGI server, in a thread of this process."""
@@ -60,9 +70,11 @@ def werkzeug_server(app) -> Iterator[str]:
 
 
 @contextmanager
-def gunicorn_server(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def gunicorn_server(
+    env: dict[str, str], workers: int = 1, log: Path | None = None, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app under gunicorn sync workers, as `kapkb serve` runs it."""
-    port = free_port()
+    port = port or free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "webapp" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
@@ -76,14 +88,19 @@ def gunicorn_server(env: dict[str, str], workers: int = 1, log: Path | None = No
         wait_for(f"http://127.0.0.1:{port}/healthz", proc=proc)
         yield f"http://127.0.0.1:{port}", proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         if log:
             out.close()  # type: ignore[union-attr]
+
+
+@contextmanager
+def running_server(data: Path, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve the KB in `data` under gunicorn, its IRIs minted under the server's own URL; yields that URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environ = {"KAPKB_DATA": str(data), "KAPKB_BASE": base, **(env or {})}
+    with gunicorn_server(environ, workers=workers, port=port) as (url, _):
+        yield url
 
 
 def oxigraph_binary() -> str | None:
@@ -108,12 +125,7 @@ def oxigraph_server(location: Path) -> Iterator[str]:
         wait_for(f"{url}/query?query=ASK%7B%7D", proc=proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def slow_query(n: int = 150) -> str:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.parsers import ctgov
-from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+from ingest.parsers.record import ParsedStudy, ParseError
+from tests.fuzzing import assert_parses_cleanly, mutations
 
 DATA = Path(__file__).parent / "data"
 STUDY = (DATA / "ctgov_study.json").read_bytes()
@@ -114,24 +115,6 @@ def test_binary_and_empty_files_are_parse_errors():
         parse_bytes(b"")
 
 
-def check_never_crashes(data: bytes) -> None:
-    try:
-        items = list(ctgov.parse(Path("fuzz.json"), data))
-    except ParseError as err:
-        assert isinstance(err.problem, Problem)
-        return
-    for item in items:
-        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
-        str(item)
-
-
-def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
-    n = len(sample)
-    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
-        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
-    )
-
-
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
     lambda children: st.lists(children, max_size=4)
@@ -148,7 +131,7 @@ json_values = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), mutations(STUDY), json_values))
 def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
-    check_never_crashes(data)
+    assert_parses_cleanly(ctgov.parse, "fuzz.json", data)
 
 
 @pytest.mark.parametrize(

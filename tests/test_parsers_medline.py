@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.parsers import medline
-from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+from ingest.parsers.record import ParsedStudy, ParseError, Problem
+from tests.fuzzing import assert_parses_cleanly, fragments, mutations
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = (DATA / "sample.nbib").read_bytes()
@@ -98,31 +99,13 @@ def test_binary_and_empty_files_are_parse_errors():
         parse_bytes(b"")
 
 
-def check_never_crashes(data: bytes) -> None:
-    try:
-        items = list(medline.parse(Path("fuzz.nbib"), data))
-    except ParseError as err:
-        assert isinstance(err.problem, Problem)
-        return
-    for item in items:
-        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
-        str(item)
-
-
-def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
-    n = len(sample)
-    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
-        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
-    )
-
-
-FRAGMENTS = ["PMID- ", "TI  - ", "AU  - ", "FAU - ", "DP  - ", "PG  - ", "AB  - ", "\n", "      ", "[doi]", "1", "-"]
-tagged = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
-    lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+tagged = fragments(
+    ["PMID- ", "TI  - ", "AU  - ", "FAU - ", "DP  - ", "PG  - ", "AB  - ", "\n", "      ", "[doi]", "1", "-"],
+    errors="surrogatepass",
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), mutations(SAMPLE), tagged))
 def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
-    check_never_crashes(data)
+    assert_parses_cleanly(medline.parse, "fuzz.nbib", data)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.parsers import fields, ris
-from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+from ingest.parsers.record import ParsedStudy, ParseError, Problem
+from tests.fuzzing import assert_parses_cleanly, fragments, mutations
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = (DATA / "sample.ris").read_bytes()
@@ -102,31 +103,10 @@ def test_author_names_become_family_initials(written, expected):
     assert fields.person(written) == expected
 
 
-def check_never_crashes(data: bytes) -> None:
-    try:
-        items = list(ris.parse(Path("fuzz.ris"), data))
-    except ParseError as err:
-        assert isinstance(err.problem, Problem)
-        return
-    for item in items:
-        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
-        str(item)
-
-
-def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
-    n = len(sample)
-    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
-        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
-    )
-
-
-FRAGMENTS = ["TY  - ", "ER  - ", "TI  - ", "AU  - ", "UR  - ", "KW  - ", "PY  - ", "UK  - ", "\n", "   ", ";", ","]
-tagged = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
-    lambda parts: "".join(parts).encode()
-)
+tagged = fragments(["TY  - ", "ER  - ", "TI  - ", "AU  - ", "UR  - ", "KW  - ", "PY  - ", "UK  - ", "\n", "   ", ";", ","])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), mutations(SAMPLE), tagged))
 def test_arbitrary_bytes_never_raise_anything_but_parse_error(data):
-    check_never_crashes(data)
+    assert_parses_cleanly(ris.parse, "fuzz.ris", data)

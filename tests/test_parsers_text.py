@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.parsers import markdown, text
-from ingest.parsers.record import ParsedArticle, ParsedStudy, ParseError, Problem
+from ingest.parsers.record import ParseError
+from tests.fuzzing import assert_parses_cleanly, fragments, mutations
 
 DATA = Path(__file__).parent / "data"
 ARTICLE_TXT = (DATA / "article.txt").read_bytes()
@@ -141,40 +142,19 @@ def test_markdown_without_title_is_a_problem():
     assert str(problem) == "untitled.md, field title: expected a title (front matter 'title:' or a '# ' heading), got nothing"
 
 
-def check_never_crashes(parse, data: bytes) -> None:
-    try:
-        items = list(parse(Path("fuzz"), data))
-    except ParseError as err:
-        assert isinstance(err.problem, Problem)
-        return
-    for item in items:
-        assert isinstance(item, ParsedStudy | ParsedArticle | Problem)
-        str(item)
-
-
-def mutations(sample: bytes) -> st.SearchStrategy[bytes]:
-    n = len(sample)
-    return st.tuples(st.integers(0, n), st.integers(0, n), st.binary(max_size=40)).map(
-        lambda t: sample[: min(t[0], t[1])] + t[2] + sample[max(t[0], t[1]) :]
-    )
-
-
-FRAGMENTS = ["---\n", "title: ", "date: ", "# ", "\n", "[a](", ")", "|", "<div>", "```\n", "Source: http://x", "- "]
-documents = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
-    lambda parts: "".join(parts).encode()
-)
+documents = fragments(["---\n", "title: ", "date: ", "# ", "\n", "[a](", ")", "|", "<div>", "```\n", "Source: http://x", "- "])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), mutations(ARTICLE_TXT), documents))
 def test_text_arbitrary_bytes_never_raise_anything_but_parse_error(data):
-    check_never_crashes(text.parse, data)
+    assert_parses_cleanly(text.parse, "fuzz", data)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.binary(max_size=2000), mutations(ARTICLE_MD), documents))
 def test_markdown_arbitrary_bytes_never_raise_anything_but_parse_error(data):
-    check_never_crashes(markdown.parse, data)
+    assert_parses_cleanly(markdown.parse, "fuzz", data)
 
 
 def test_bare_urls_keep_their_own_parentheses_but_not_the_sentence_s():

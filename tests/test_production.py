@@ -19,7 +19,7 @@ import yaml
 from kb.cli import initialize
 from kb.config import Settings
 from kb.reader import KB
-from tests.server import ROOT, running_server
+from tests.live import ROOT, running_server
 
 CORPUS = ROOT / "kb" / "corpus"
 

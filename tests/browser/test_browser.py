@@ -20,7 +20,7 @@ import pytest
 
 from kb.config import Settings
 from tests.page_fixtures import CITED_STUDY, CLINIC_MD, add_article_with_claims
-from tests.server import ROOT, running_server
+from tests.live import ROOT, running_server
 
 pytestmark = pytest.mark.browser
 
