@@ -213,7 +213,7 @@ def _is_numeric(value: str | None) -> bool:
 
 
 def _initialled(name: dict) -> str:
-    """ "Zarate CA Jr" (Vancouver, AMA): family, initials run together, suffix."""
+    """A name as Vancouver and AMA print it, "Zarate CA Jr": family, initials run together, suffix."""
     if "literal" in name:
         return name["literal"]
     given = name.get("given")
@@ -231,7 +231,7 @@ def _numbered_authors(item: dict, use_first: int) -> str | None:
 
 
 def _apa_authors(item: dict, out: _Out) -> str | None:
-    """ "Kew, B. M., Porter, R. J., & Glue, P."; from 21 names on, the first 19, "…" and the last."""
+    """APA's author list, "Kew, B. M., Porter, R. J., & Glue, P.": from 21 names on, the first 19, "…", the last."""
     names = [name["literal"] if "literal" in name else
              ", ".join(p for p in (name["family"], name.get("given"), name.get("suffix")) if p)
              for name in item.get("author", ())]  # fmt: skip
@@ -385,7 +385,7 @@ def compare_sort_keys(left: tuple, right: tuple) -> int:
         if a is not None and b is not None:
             a, b = str(a.lower()), str(b.lower())
             try:
-                pass
+                a, b = int(a), int(b)
             except ValueError:
                 pass
             if result := (a > b) - (a < b):
