@@ -358,3 +358,18 @@ def test_not_found_pages_share_the_design_and_offer_a_way_back(client, url):
     assert soup.select_one(".error-page") and soup.find("nav", attrs={"aria-label": "Main"})
     assert soup.find("a", string="Back to search")["href"] == "/"
     assert soup.find("input", id="error-q")
+
+
+def test_results_page_offers_the_search_as_sparql_in_the_editor(client):
+    import html as html_mod
+    import re
+
+    page = client.get("/search?q=PTSD+%2B+IV").get_data(as_text=True)
+    href = html_mod.unescape(re.search(r'href="(/sparql\?query=[^"]+)"', page).group(1))
+    editor = client.get(href, headers={"Accept": "text/html"})
+    assert editor.status_code == 200
+    body = editor.get_data(as_text=True)
+    assert "kap:condition/skos:broader* condition:ptsd" in html_mod.unescape(body)
+    answer = client.get(href, headers={"Accept": "application/sparql-results+json"}).get_json()
+    api = client.get("/api/search?q=PTSD+%2B+IV&limit=100").get_json()
+    assert {b["item"]["value"] for b in answer["results"]["bindings"]} == {r["iri"] for r in api["results"]}

@@ -10,6 +10,8 @@ import re
 from dataclasses import asdict
 from datetime import datetime
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, redirect, render_template, request
 
 from kb import evidence_map
@@ -18,6 +20,7 @@ from kb.export import FORMATS, ExportContext, export
 from kb.namespaces import concept_iri, sparql_prefixes
 from kb.query import parse
 from kb.search import SORTS, search, study_links
+from kb.sparql import for_search
 
 from .api import search_args
 from .context import get_kb
@@ -157,6 +160,7 @@ def search_page():
         sort=args["sort"],
         sort_labels=SORT_LABELS,
         explain=args["explain"],
+        sparql_url="/sparql?" + urlencode({"query": for_search(query)}),
     )
 
 
