@@ -30,7 +30,7 @@ ENDPOINTS = {
     "/api/search": "/api/search?q=" + quote("PTSD + IV outcomes"),
     "/search": "/search?q=" + quote("treatment-resistant depression + intranasal"),
     "/sparql": "/sparql?query=" + quote(SPARQL),
-    "/export": "/export?format=ris&q=" + quote("OCD"),
+    "/export": "/export?format=ris&q=" + quote("OCD + exposure and response prevention"),
 }
 
 

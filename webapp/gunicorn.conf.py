@@ -13,9 +13,24 @@ worker_class = "sync"
 timeout = int(os.environ.get("KAPKB_WORKER_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
+max_requests = 200_000  # recycling is cheap insurance, but every new worker reopens the KB: not every few seconds
+max_requests_jitter = 20_000
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("KAPKB_LOG_LEVEL", "info")
 access_log_format = '{"remote":"%(h)s","request":"%(r)s","status":%(s)s,"bytes":%(b)s,"ms":%(M)s}'
+
+
+def post_worker_init(worker):
+    """Open the KB and build the search bitmaps before the first request, not during it."""
+    from kb.errors import KBError
+
+    app = worker.wsgi
+    try:
+        with app.app_context():
+            from kb.search import search
+            from webapp.context import get_kb
+
+            search(get_kb(), "ketamine", limit=1)
+    except KBError as e:  # no KB yet: the first request will say so
+        worker.log.warning("kapkb: KB not ready at worker start: %s", e.message)
