@@ -237,7 +237,7 @@ def test_study_page_shows_every_fact_findings_citation_and_exports(client, kb):
         assert fmt in FORMATS and f"/export?ids=dakwar2019&format={fmt}" in exports
     download = client.get("/export?ids=dakwar2019&format=bibtex")
     assert download.status_code == 200 and b"Dakwar" in download.data
-    assert soup.find("a", href="/id/study/dakwar2019")
+    assert soup.find("a", href="/id/study/dakwar2019?format=turtle")  # the RDF itself, not a redirect back here
     assert soup.find("a", href="https://pubmed.ncbi.nlm.nih.gov/31230464/")
     assert soup.select_one("button.rl-toggle")["data-rl-id"] == "dakwar2019"
     assert "No article in the knowledge base cites this study yet" in text

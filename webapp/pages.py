@@ -176,7 +176,7 @@ def study(id: str):
         links=study_links(record),
         citing=citing_claims(kb, kb.res.study(id)),
         apa=apa,
-        rdf_url=f"/id/study/{id}",
+        rdf_url=f"/id/study/{id}?format=turtle",
     )
 
 
