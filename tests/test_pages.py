@@ -272,7 +272,7 @@ def test_article_page_shows_source_concepts_and_each_claims_evidence(article_cli
     assert "Unresolved" in unresolved[0].get_text() and CLAIMS_ARTICLE.claims[2].unresolved_reason in unresolved[0].get_text()
     concepts = soup.find(id="concepts-title").find_parent("section")
     assert "Condition" in concepts.get_text() and concepts.find("a", string="cocaine use disorder")
-    assert soup.find("a", href=f"/id/article/{CLAIMS_ARTICLE_ID}")
+    assert soup.find("a", href=f"/id/article/{CLAIMS_ARTICLE_ID}?format=turtle")
 
 
 def test_an_article_ingested_by_the_cli_has_a_page(article_client, article_app):

@@ -192,7 +192,7 @@ def test_study_page_copies_its_apa_citation(tab):
     assert page.evaluate("navigator.clipboard.readText()") == citation
     citing = page.locator("#citing-title").locator("xpath=..")
     assert citing.get_by_role("link", name=re.compile("fictional clinic", re.I)).count() >= 1
-    assert page.locator("a[href='/id/study/dakwar2019']").count() == 1
+    assert page.locator("a[href='/id/study/dakwar2019?format=turtle']").count() == 1
 
 
 def test_open_the_map_and_a_cell(tab):
