@@ -152,8 +152,6 @@ def ingest_one(
         entry.error = str(e.problem)
     except KBError as e:
         entry.error = f"{path}: {e.message}"
-    except SyntaxError as e:  # the store checks a source's triples before it changes anything
-        entry.error = f"{path}: the store refused this source's triples ({e.msg})"
     return entry
 
 
