@@ -12,6 +12,8 @@ import re
 import threading
 from pathlib import Path
 
+from rdflib import URIRef
+
 from kb import versions
 from kb.config import Settings
 from kb.errors import NotFound, Unavailable
@@ -19,9 +21,9 @@ from kb.index import open_index
 from kb.model import Article, Study
 from kb.namespaces import Resources
 from kb.records import article_from, study_from, to_rdflib
+from kb.store import open_store
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
-from kb.store import open_store
 
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
@@ -94,22 +96,19 @@ class KB:
         return json.loads(doc["record"]) if doc else None
 
     def study(self, id: str) -> Study:
-        _check_id(id)
-        g = self._describe(self.res.study(id), f"/finding/")
-        if not len(g):
-            raise NotFound(f"no study {id!r} in the knowledge base", id=id)
-        from rdflib import URIRef
-
-        return study_from(g, URIRef(self.res.study(id)), self.res)
+        return study_from(*self._read("study", id, "/finding/"), self.res)
 
     def article(self, id: str) -> Article:
-        _check_id(id)
-        g = self._describe(self.res.article(id), f"/claim/")
-        if not len(g):
-            raise NotFound(f"no article {id!r} in the knowledge base", id=id)
-        from rdflib import URIRef
+        return article_from(*self._read("article", id, "/claim/"), self.res)
 
-        return article_from(g, URIRef(self.res.article(id)), self.res)
+    def _read(self, kind: str, id: str, child: str):
+        """The triples of one study or article (with its findings or claims) and its node, or NotFound."""
+        _check_id(id)
+        iri = self.res.study(id) if kind == "study" else self.res.article(id)
+        g = self._describe(iri, child)
+        if not len(g):
+            raise NotFound(f"no {kind} {id!r} in the knowledge base", id=id)
+        return g, URIRef(iri)
 
     def _describe(self, iri: str, child: str):
         """The resource's triples, its child nodes' (findings, claims) and its author list."""

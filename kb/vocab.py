@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from kb.errors import UnknownTerm
-from kb.namespaces import CONCEPT_BASE, KAP, SCHEMES, scheme_of
+from kb.namespaces import KAP, SCHEMES, scheme_of
 from ontology import KAP_TTL
 
 _NON_WORD = re.compile(r"[^\w]+")
@@ -184,6 +184,3 @@ def load() -> Vocabulary:
     graph.parse(data=KAP_TTL.read_text(encoding="utf-8"), format="turtle")
     return Vocabulary(graph)
 
-
-def is_concept(iri: str) -> bool:
-    return iri.startswith(CONCEPT_BASE)

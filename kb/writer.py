@@ -11,19 +11,19 @@ Re-storing a source whose checksum is unchanged is a no-op, so ingest is idempot
 from __future__ import annotations
 
 import hashlib
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 
 from kb import dumps, versions
 from kb.config import Settings
 from kb.errors import NotFound
 from kb.index import documents, open_index
 from kb.model import Source
-from kb.namespaces import ONTOLOGY_IRI, Resources
+from kb.namespaces import KAP, ONTOLOGY_IRI, Resources
 from kb.rdfmap import source_ntriples
 from kb.records import articles_in, canonical, studies_in, to_rdflib
 from kb.store import EmbeddedStore, open_store
@@ -74,8 +74,6 @@ class Writer:
         finally:
             self.store = None  # type: ignore[assignment]  # releases the RocksDB lock
             if self.tmp.exists() and exc_type is not None:
-                import shutil
-
                 shutil.rmtree(self.tmp, ignore_errors=True)
             self._lock.__exit__(exc_type, exc, tb)
 
@@ -134,10 +132,6 @@ class Writer:
             return WriteResult("unchanged")
         g = Graph()
         g.parse(data=data.decode("utf-8"), format="turtle")
-        from rdflib import Literal, URIRef
-
-        from kb.namespaces import KAP
-
         g.add((URIRef(ONTOLOGY_IRI), KAP.checksum, Literal(checksum)))
         self._replace_graph(ONTOLOGY_IRI, g)
         self.changed = True
@@ -170,8 +164,6 @@ class Writer:
             self._ix_writer.commit()
             self._ix_writer = None
         if not self.changed and versions.current_dir(self.data) is not None:
-            import shutil
-
             shutil.rmtree(self.tmp, ignore_errors=True)  # nothing new: keep the published version
             return
         if isinstance(self.store, EmbeddedStore):

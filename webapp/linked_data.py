@@ -200,18 +200,8 @@ def void():
     from .void import void_graph
 
     kb = get_kb()
-    triples = void_graph(kb, _counts(kb), dumps.listing(kb.version_dir))
+    triples = void_graph(kb, kb.stats(), dumps.listing(kb.version_dir))
     return rdf_response(triples)
-
-
-def _counts(kb) -> dict:
-    """Counts per published version (counting every triple is slow on a large store)."""
-    cache_ = current_app.extensions.setdefault("kapkb-counts", {})
-    key = str(kb.version_dir)
-    if key not in cache_:
-        cache_.clear()
-        cache_[key] = kb.stats()
-    return cache_[key]
 
 
 @bp.get("/download/")
