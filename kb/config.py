@@ -15,7 +15,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Settings:
     data: Path = Path("var")
-    base: str = "http://127.0.0.1:8000"
+    public_url: str = ""
+    base: str = ""
     sparql_endpoint: str = ""
     sparql_update_endpoint: str = ""
     sparql_timeout: float = 10.0
@@ -43,10 +44,18 @@ class Settings:
     def remote(self) -> bool:
         return bool(self.sparql_endpoint)
 
+    @property
+    def public(self) -> str:
+        """The address people and citations should use: KAPKB_PUBLIC_URL, else the persistent w3id.org address."""
+        from kb.namespaces import INSTANCE_BASE
+
+        return (self.public_url or self.base or INSTANCE_BASE).rstrip("/")
+
 
 HELP = {
     "data": "Data directory holding the published KB versions (store + index).",
-    "base": "Base IRI of resources (`{base}/id/study/{id}`); set it to the public URL the app is served at.",
+    "public_url": "Public address of this service, used in permalinks, exports, VoID and links for people; empty means https://w3id.org/kapkb. Resource IRIs are https://w3id.org/kapkb/id/... whatever it is.",
+    "base": "Deprecated name of KAPKB_PUBLIC_URL, read when that is empty.",
     "sparql_endpoint": "SPARQL 1.1 query endpoint of a remote store; empty means the embedded Oxigraph store.",
     "sparql_update_endpoint": "SPARQL 1.1 update endpoint of the remote store (defaults to the query endpoint).",
     "sparql_timeout": "Seconds a SPARQL query from the web may run before it is cancelled (503).",

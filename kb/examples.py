@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.namespaces import PREFIXES
+from kb.namespaces import INSTANCE_BASE, PREFIXES
 
 
 @dataclass(frozen=True)
@@ -323,7 +323,7 @@ if __name__ == "__main__":  # python -m kb.examples [DATA [DOC.md]]: print the e
     from kb.reader import KB
 
     settings = Settings.from_env(data=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
-    section = markdown(KB(settings).store, settings.base.rstrip("/"))
+    section = markdown(KB(settings).store, INSTANCE_BASE)
     if len(sys.argv) > 2:
         target = Path(sys.argv[2])
         target.write_text(splice(target.read_text(encoding="utf-8"), section), encoding="utf-8")

@@ -668,7 +668,7 @@ def _md_links(study: Study, ctx: ExportContext) -> list[str]:
     if study.pmcid:
         pmcid = study.pmcid.strip()
         pmcid = pmcid if pmcid.upper().startswith("PMC") else "PMC" + pmcid
-        links.append(f"[PMC](https://www.ncbi.nlm.nih.gov/pmc/articles/{quote(pmcid)}/)")
+        links.append(f"[PMC](https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid)}/)")
     if not study.doi and _is_http(study.url):
         links.append(f"[Source]({_md_url(study.url)})")
     if ctx.study_url and _is_http(url := ctx.study_url(study)):

@@ -41,6 +41,7 @@ class KBSchema(SchemaClass):
     evidence_level = KEYWORD(commas=True)
     drug = KEYWORD(commas=True)
     timing = KEYWORD(commas=True)
+    population = KEYWORD(commas=True)
     dose_band = KEYWORD(commas=True)
     sessions_band = KEYWORD(commas=True)
     followup_band = KEYWORD(commas=True)

@@ -22,17 +22,48 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """One group of a comparison, with its own figures as the source reports them."""
+
+    label: str  # "ketamine + MBRP", "midazolam", "all participants"
+    n: int | None = None  # participants in this arm behind the figure
+    events: int | None = None  # responders, abstinent, relapsed … (for rates)
+    value: float | None = None  # the arm's rate, mean or change
+    unit: str | None = None
+    sd: float | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One outcome of one study."""
+    """One outcome of one study, as data: what was measured, when, in whom, how big, how sure.
+
+    The same structure serves the claim check (a page's figure is compared with
+    `value`, `arms`, `timepoint` and `phase`) and the synthesis (effects with
+    their confidence intervals grouped by `outcome` and `measure`). A value the
+    source does not give stays None; a value kapkb computed says how in `derived`.
+    """
 
     text: str  # one line, in our own words or the source's sentence
     outcome: str | None = None  # concept IRI (outcome scheme)
     instrument: str | None = None  # concept IRI (instrument scheme)
+    measure: str | None = None  # concept IRI (measure scheme): response rate, mean difference, odds ratio, …
     value: float | None = None
     unit: str | None = None  # "%", "points", "g", "d", "OR", ...
+    ci_low: float | None = None  # 95% confidence interval, in the unit of `value`
+    ci_high: float | None = None
+    p: str | None = None  # as reported: "0.02", "<0.001"
+    n: int | None = None  # participants behind this finding
+    arms: tuple[Arm, ...] = ()
     comparison: str | None = None  # "vs 10.7% with midazolam"
     timepoint: str | None = None  # "24 h", "week 4", "6 months"
+    timepoint_weeks: float | None = None  # the same, in weeks from the first dose, for comparisons
+    phase: str | None = None  # "during the 2-week ketamine course, before CBT", "after the CBT course"
+    population: str | None = None  # when narrower than the study's ("ketamine responders")
     direction: str | None = None  # "benefit", "no difference", "harm", "mixed"
+    primary: bool = False  # the study's main comparison (primary outcome)
+    pooled: bool = False  # a review's pooled result over `k` studies
+    k: int | None = None
+    derived: str | None = None  # the formula, when kapkb computed the value from reported inputs
     provenance: Provenance = field(default_factory=Provenance)
 
 
@@ -46,6 +77,7 @@ STUDY_CONCEPT_FIELDS = {
     "adverse_effect": "adverse_effects",
     "drug": "drugs",
     "timing": "timing",
+    "population": "populations",
 }
 
 
@@ -56,7 +88,9 @@ class Study:
     id: str  # slug, stable: becomes {base}/id/study/{id}
     title: str
     authors: tuple[str, ...] = ()
+    authors_complete: bool = True  # False when the source gave only the first authors (shown as "et al.")
     journal: str | None = None
+    journal_abbrev: str | None = None  # NLM title abbreviation, for Vancouver and AMA
     year: int | None = None
     volume: str | None = None
     issue: str | None = None
@@ -80,6 +114,7 @@ class Study:
     instruments: tuple[str, ...] = ()
     adverse_effects: tuple[str, ...] = ()
     timing: tuple[str, ...] = ()  # concept IRIs (timing scheme)
+    populations: tuple[str, ...] = ()  # concept IRIs (population scheme)
     dose: str | None = None
     dose_mg_per_kg: tuple[float, ...] = ()  # every per-kg dose given, for the dose facet
     sessions: str | None = None
@@ -93,7 +128,9 @@ class Study:
     publication_types: tuple[str, ...] = ()
     results_publications: tuple[str, ...] = ()  # DOIs/PMIDs a registration lists as its results
     findings: tuple[Finding, ...] = ()
-    evidence_urls: tuple[str, ...] = ()
+    primary_urls: tuple[str, ...] = ()  # DOI landing page, PubMed, PMC, publisher, registry
+    secondary_urls: tuple[str, ...] = ()  # institutional repository, index, reputable news
+    fact_sources: tuple[tuple[str, str], ...] = ()  # (field, URL of the page the value was read on)
     verified: bool = True
     note: str | None = None
     provenance: Provenance = field(default_factory=Provenance)
@@ -111,6 +148,22 @@ class Citation:
     text: str = ""  # the mention as written
 
 
+VERDICTS = ("supported", "overstated", "misstated", "contradicted", "unsupported", "not checkable")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the claim check concluded about one claim, and on what grounds."""
+
+    label: str  # one of VERDICTS
+    reason: str  # one line naming the discrepancy, or why none could be judged
+    page_figures: tuple[str, ...] = ()  # figures as the page states them
+    study_figures: tuple[str, ...] = ()  # the study's figures they were compared with
+    findings: tuple[int, ...] = ()  # numbers (1-based) of the cited study's findings compared
+    candidates: tuple[str, ...] = ()  # study ids the claim may mean, when none could be linked
+    checker: str = "kapkb-check/0.1"
+
+
 @dataclass(frozen=True)
 class Claim:
     """A sentence of an article that states an effect or a figure, or points to research."""
@@ -120,6 +173,7 @@ class Claim:
     citation: Citation | None = None
     cites: str | None = None  # study id when resolved
     unresolved_reason: str | None = None
+    verdict: Verdict | None = None
     provenance: Provenance = field(default_factory=Provenance)
 
 

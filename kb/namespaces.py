@@ -9,6 +9,7 @@ from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
 ONTOLOGY_IRI = "https://w3id.org/kapkb/ontology"
+INSTANCE_BASE = "https://w3id.org/kapkb"  # every resource IRI, whatever host serves it
 CONCEPT_BASE = "https://w3id.org/kapkb/concept/"
 AGENT_BASE = "https://w3id.org/kapkb/agent/"
 
@@ -84,6 +85,34 @@ class KAP(DefinedNamespace):
     location: URIRef
     format: URIRef
     checksum: URIRef
+    # completeness, provenance, structured findings, verdicts
+    Arm: URIRef
+    Verdict: URIRef
+    FactSource: URIRef
+    authorsComplete: URIRef
+    factSource: URIRef
+    field: URIRef
+    population: URIRef
+    measure: URIRef
+    ciLow: URIRef
+    ciHigh: URIRef
+    pValue: URIRef
+    hasArm: URIRef
+    events: URIRef
+    sd: URIRef
+    timepointWeeks: URIRef
+    phase: URIRef
+    populationNote: URIRef
+    primaryOutcome: URIRef
+    pooled: URIRef
+    derivation: URIRef
+    hasVerdict: URIRef
+    verdictClass: URIRef
+    reason: URIRef
+    pageFigure: URIRef
+    studyFigure: URIRef
+    comparedWith: URIRef
+    candidateStudy: URIRef
     # vocabulary
     abbreviation: URIRef
     defaultEvidenceLevel: URIRef
@@ -106,7 +135,10 @@ SCHEMES = (
     "evidence_level",
     "drug",
     "timing",
+    "population",
 )
+# Schemes of finding- and claim-level values: in the ontology and the prefixes, not searched as study concepts.
+VALUE_SCHEMES = ("measure", "verdict")
 
 PREFIXES = {
     "kap": KAP._NS,
@@ -120,7 +152,7 @@ PREFIXES = {
     "rdf": RDF,
     "rdfs": RDFS,
     "xsd": XSD,
-    **{scheme: Namespace(f"{CONCEPT_BASE}{scheme}/") for scheme in SCHEMES},
+    **{scheme: Namespace(f"{CONCEPT_BASE}{scheme}/") for scheme in (*SCHEMES, *VALUE_SCHEMES)},
 }
 
 
@@ -147,9 +179,9 @@ def slug_of(iri: str) -> str:
 
 
 class Resources:
-    """IRIs of the KB's own resources under the configurable base."""
+    """IRIs of the KB's own resources: persistent `https://w3id.org/kapkb/id/...`, whatever host serves them."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str = INSTANCE_BASE) -> None:
         self.base = base.rstrip("/")
 
     def study(self, id: str) -> str:
@@ -166,6 +198,10 @@ class Resources:
 
     def claim(self, article_id: str, n: int) -> str:
         return f"{self.base}/id/article/{article_id}/claim/{n}"
+
+    def local_path(self, iri: str) -> str | None:
+        """`https://w3id.org/kapkb/id/study/x` → `/id/study/x`: where this server dereferences one of its IRIs."""
+        return iri[len(self.base) :] if iri.startswith(self.base + "/id/") else None
 
     def kind_and_id(self, iri: str) -> tuple[str, str] | None:
         """`{base}/id/study/x` → ("study", "x"); anything else → None."""

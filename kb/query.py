@@ -38,6 +38,7 @@ FIELD_SCHEMES = {
     "evidence": "evidence_level",
     "drug": "drug",
     "timing": "timing",
+    "population": "population",
 }
 RANGE_FIELDS = ("year", "n")
 INTENTS = {

@@ -6,14 +6,15 @@ derived from it, so dropping the graph removes the source whole.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from kb.model import Article, Claim, Finding, Provenance, Source, Study
-from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
+from kb.model import Arm, Article, Claim, Finding, Provenance, Source, Study, Verdict
+from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources, concept_iri
 
 
 class NTriples:
@@ -74,7 +75,7 @@ def source_ntriples(source: Source, res: Resources, generated: datetime | None =
 def _fill(g, source: Source, res: Resources, generated: datetime | None):
     node = URIRef(res.source(source.id))
     g.add((node, RDF.type, KAP.Source))
-    g.add((node, KAP.location, Literal(source.location)))
+    g.add((node, KAP.location, Literal(source.location)))  # a file name or URL, never a local path
     g.add((node, KAP.format, Literal(source.format)))
     g.add((node, KAP.checksum, Literal(source.checksum)))
     when = generated or datetime.now(UTC).replace(microsecond=0)
@@ -96,7 +97,9 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         g.add((node, DCTERMS.creator, Literal(author)))
     if s.authors:
         g.add((node, BIBO.authorList, _rdf_list(g, [Literal(a) for a in s.authors])))
+    g.add((node, KAP.authorsComplete, Literal(bool(s.authors) and s.authors_complete)))
     _lit(g, node, KAP.journal, s.journal)
+    _lit(g, node, FABIO.hasNLMJournalTitleAbbreviation, s.journal_abbrev)
     _lit(g, node, KAP.year, s.year)
     _lit(g, node, BIBO.volume, s.volume)
     _lit(g, node, BIBO.issue, s.issue)
@@ -120,6 +123,7 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         (KAP.instrument, s.instruments),
         (KAP.adverseEffect, s.adverse_effects),
         (KAP.therapyTiming, s.timing),
+        (KAP.population, s.populations),
     ):
         for iri in iris:
             _concept(g, node, pred, iri)
@@ -128,11 +132,11 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
     _lit(g, node, KAP.ketamineSessions, s.ketamine_sessions)
     _lit(g, node, KAP.dose, s.dose)
     for mg in s.dose_mg_per_kg:
-        _lit(g, node, KAP.doseMgPerKg, Decimal(str(mg)))
+        _decimal(g, node, KAP.doseMgPerKg, mg)
     _lit(g, node, KAP.sessions, s.sessions)
     _lit(g, node, KAP.timingNote, s.timing_note)
     _lit(g, node, KAP.comparator, s.comparator)
-    _lit(g, node, KAP.followUpWeeks, Decimal(str(s.followup_weeks)) if s.followup_weeks is not None else None)
+    _decimal(g, node, KAP.followUpWeeks, s.followup_weeks)
     _lit(g, node, KAP.trialStatus, s.status)
     _lit(g, node, KAP.trialPhase, s.phase)
     for kw in s.keywords:
@@ -143,8 +147,16 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         g.add((node, KAP.resultsReference, Literal(ref)))
     if s.status:  # a registration: does any publication report its results? (the publication-gap signal)
         g.add((node, KAP.publicationGap, Literal(s.status.upper() == "COMPLETED" and not s.results_publications)))
-    for url in s.evidence_urls:
+    for url in s.primary_urls:
+        g.add((node, PROV.hadPrimarySource, URIRef(url)))
+    for url in s.secondary_urls:
         g.add((node, RDFS.seeAlso, URIRef(url)))
+    for field_name, url in s.fact_sources:
+        fact = URIRef(f"{node}/fact/{field_name}")
+        g.add((node, KAP.factSource, fact))
+        g.add((fact, RDF.type, KAP.FactSource))
+        g.add((fact, KAP.field, Literal(field_name)))
+        g.add((fact, PROV.hadPrimarySource, URIRef(url)))
     g.add((node, KAP.verified, Literal(s.verified)))
     _lit(g, node, SKOS.editorialNote, s.note)
     _provenance(g, node, s.provenance)
@@ -159,12 +171,39 @@ def add_finding(g: Graph, f: Finding, node: URIRef) -> URIRef:
     _lit(g, node, KAP.statement, f.text)
     _concept(g, node, KAP.outcome, f.outcome)
     _concept(g, node, KAP.instrument, f.instrument)
-    _lit(g, node, KAP.value, Decimal(str(f.value)) if f.value is not None else None)
+    _concept(g, node, KAP.measure, f.measure)
+    _decimal(g, node, KAP.value, f.value)
     _lit(g, node, KAP.unit, f.unit)
+    _decimal(g, node, KAP.ciLow, f.ci_low)
+    _decimal(g, node, KAP.ciHigh, f.ci_high)
+    _lit(g, node, KAP.pValue, f.p)
+    _lit(g, node, KAP.sampleSize, f.n)
+    for i, arm in enumerate(f.arms, 1):
+        g.add((node, KAP.hasArm, add_arm(g, arm, URIRef(f"{node}/arm/{i}"))))
     _lit(g, node, KAP.comparison, f.comparison)
     _lit(g, node, KAP.timepoint, f.timepoint)
+    _decimal(g, node, KAP.timepointWeeks, f.timepoint_weeks)
+    _lit(g, node, KAP.phase, f.phase)
+    _lit(g, node, KAP.populationNote, f.population)
     _lit(g, node, KAP.direction, f.direction)
+    if f.primary:
+        g.add((node, KAP.primaryOutcome, Literal(True)))
+    if f.pooled:
+        g.add((node, KAP.pooled, Literal(True)))
+    _lit(g, node, KAP.studiesIncluded, f.k)
+    _lit(g, node, KAP.derivation, f.derived)
     _provenance(g, node, f.provenance)
+    return node
+
+
+def add_arm(g: Graph, a: Arm, node: URIRef) -> URIRef:
+    g.add((node, RDF.type, KAP.Arm))
+    _lit(g, node, RDFS.label, a.label)
+    _lit(g, node, KAP.sampleSize, a.n)
+    _lit(g, node, KAP.events, a.events)
+    _decimal(g, node, KAP.value, a.value)
+    _lit(g, node, KAP.unit, a.unit)
+    _decimal(g, node, KAP.sd, a.sd)
     return node
 
 
@@ -178,6 +217,7 @@ def add_article(g: Graph, a: Article, res: Resources, source: URIRef) -> URIRef:
     _lit(g, node, DCTERMS.publisher, a.publisher)
     _lit(g, node, SCHEMA.author, a.author)
     _lit(g, node, DCTERMS.date, a.date)
+    _lit(g, node, SCHEMA.text, a.text)
     _concept(g, node, KAP.sourceType, a.source_type)
     _concept(g, node, KAP.evidenceLevel, a.evidence_level)
     for iri in a.concepts:
@@ -205,8 +245,32 @@ def add_claim(g: Graph, c: Claim, node: URIRef, res: Resources) -> URIRef:
     if c.cites:
         g.add((node, CITO.cites, URIRef(res.study(c.cites))))
     _lit(g, node, KAP.unresolvedReason, c.unresolved_reason)
+    if c.verdict:
+        g.add((node, KAP.hasVerdict, add_verdict(g, c.verdict, URIRef(f"{node}/verdict"), c.cites, res)))
     _provenance(g, node, c.provenance)
     return node
+
+
+def add_verdict(g: Graph, v: Verdict, node: URIRef, study: str | None, res: Resources) -> URIRef:
+    g.add((node, RDF.type, KAP.Verdict))
+    g.add((node, KAP.verdictClass, URIRef(verdict_iri(v.label))))
+    _lit(g, node, KAP.reason, v.reason)
+    for text in v.page_figures:
+        g.add((node, KAP.pageFigure, Literal(text)))
+    for text in v.study_figures:
+        g.add((node, KAP.studyFigure, Literal(text)))
+    for n in v.findings:
+        if study:
+            g.add((node, KAP.comparedWith, URIRef(res.finding(study, n))))
+    for sid in v.candidates:
+        g.add((node, KAP.candidateStudy, URIRef(res.study(sid))))
+    g.add((node, PROV.wasAttributedTo, URIRef(AGENT_BASE + v.checker)))
+    return node
+
+
+def verdict_iri(label: str) -> str:
+    """ "not checkable" → …/concept/verdict/not-checkable."""
+    return concept_iri("verdict", label.replace(" ", "-"))
 
 
 def _rdf_list(g: Graph, items: list) -> BNode:
@@ -235,6 +299,21 @@ def _lit(g: Graph, node: URIRef, pred: URIRef, value: object) -> None:
         g.add_plain(node, pred, value)  # skips building an rdflib Literal: most of a record's triples
         return
     g.add((node, pred, Literal(value)))
+
+
+def _decimal(g: Graph, node: URIRef, pred: URIRef, value: float | None) -> None:
+    if value is not None:
+        g.add((node, pred, decimal_literal(value)))
+
+
+def decimal_literal(value: float) -> Literal:
+    """An xsd:decimal in plain notation ("0.00001", never "1E-5"); ValueError for NaN and infinities."""
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".") or "0"
+    return Literal(text, datatype=XSD.decimal)
 
 
 def _concept(g: Graph, node: URIRef, pred: URIRef, iri: str | None) -> None:

@@ -39,7 +39,7 @@ class KB:
     def __init__(self, settings: Settings, vocab: Vocabulary | None = None) -> None:
         self.settings = settings
         self.vocab = vocab or load_vocab()
-        self.res = Resources(settings.base)
+        self.res = Resources()
         self._lock = threading.Lock()
         self._local = threading.local()
         self.version_dir: Path | None = None
@@ -96,27 +96,30 @@ class KB:
         return json.loads(doc["record"]) if doc else None
 
     def study(self, id: str) -> Study:
-        return study_from(*self._read("study", id, "/finding/"), self.res)
+        return study_from(*self._read("study", id), self.res)
 
     def article(self, id: str) -> Article:
-        return article_from(*self._read("article", id, "/claim/"), self.res)
+        return article_from(*self._read("article", id), self.res)
 
-    def _read(self, kind: str, id: str, child: str):
+    def _read(self, kind: str, id: str):
         """The triples of one study or article (with its findings or claims) and its node, or NotFound."""
         _check_id(id)
         iri = self.res.study(id) if kind == "study" else self.res.article(id)
-        g = self._describe(iri, child)
+        g = self._describe(iri)
         if not len(g):
             raise NotFound(f"no {kind} {id!r} in the knowledge base", id=id)
         return g, URIRef(iri)
 
-    def _describe(self, iri: str, child: str):
-        """The resource's triples, its child nodes' (findings, claims) and its author list."""
+    def _describe(self, iri: str):
+        """The resource's triples, those of the nodes it owns (findings and their arms, claims and their
+        verdicts, fact sources: IRIs under its own) and its author list."""
         query = f"""
         CONSTRUCT {{ ?s ?p ?o }} WHERE {{
           GRAPH ?g {{
             {{ BIND(<{iri}> AS ?s) ?s ?p ?o }}
-            UNION {{ <{iri}> ?link ?s . FILTER(STRSTARTS(STR(?s), "{iri}{child}")) ?s ?p ?o }}
+            UNION {{ <{iri}> ?link ?s . FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
+            UNION {{ <{iri}> ?link ?c . FILTER(STRSTARTS(STR(?c), "{iri}/")) ?c ?link2 ?s .
+                     FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
             UNION {{ <{iri}> <http://purl.org/ontology/bibo/authorList>/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>* ?s . ?s ?p ?o }}
           }}
         }}"""

@@ -7,6 +7,7 @@ this module rebuilds from the store's triples, so what is shown is what is store
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -14,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from kb.model import Article, Citation, Claim, Finding, Provenance, Study
+from kb.model import Arm, Article, Citation, Claim, Finding, Provenance, Study, Verdict
 from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
 
 
@@ -43,11 +44,18 @@ def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
     authors = tuple(str(a) for a in Collection(g, head)) if head is not None else tuple(sorted(many(DCTERMS.creator)))
     kind_id = res.kind_and_id(str(node))
     findings = sorted(g.objects(node, KAP.hasFinding), key=lambda f: _ordinal(str(f)))
+    facts = []
+    for fact in g.objects(node, KAP.factSource):
+        name, url = g.value(fact, KAP.field), g.value(fact, PROV.hadPrimarySource)
+        if name is not None and url is not None:
+            facts.append((str(name), str(url)))
     return Study(
         id=kind_id[1] if kind_id else str(node),
         title=one(DCTERMS.title) or "",
         authors=authors,
+        authors_complete=bool(authors) and one(KAP.authorsComplete) != "false",
         journal=one(KAP.journal),
+        journal_abbrev=one(FABIO.hasNLMJournalTitleAbbreviation),
         year=_int(one(KAP.year)),
         volume=one(BIBO.volume),
         issue=one(BIBO.issue),
@@ -71,6 +79,7 @@ def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
         instruments=tuple(sorted(many(KAP.instrument))),
         adverse_effects=tuple(sorted(many(KAP.adverseEffect))),
         timing=tuple(sorted(many(KAP.therapyTiming))),
+        populations=tuple(sorted(many(KAP.population))),
         dose=one(KAP.dose),
         dose_mg_per_kg=tuple(sorted(float(v) for v in many(KAP.doseMgPerKg))),
         sessions=one(KAP.sessions),
@@ -84,7 +93,9 @@ def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
         publication_types=tuple(sorted(many(KAP.publicationType))),
         results_publications=tuple(sorted(many(KAP.resultsReference))),
         findings=tuple(finding_from(g, f) for f in findings),
-        evidence_urls=tuple(sorted(many(RDFS.seeAlso))),
+        primary_urls=tuple(sorted(many(PROV.hadPrimarySource))),
+        secondary_urls=tuple(sorted(many(RDFS.seeAlso))),
+        fact_sources=tuple(sorted(facts)),
         verified=one(KAP.verified) != "false",
         note=one(SKOS.editorialNote),
         provenance=_provenance(g, node),
@@ -93,16 +104,42 @@ def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
 
 def finding_from(g: Graph, node) -> Finding:
     one, _ = _readers(g, node)
+    arms = sorted(g.objects(node, KAP.hasArm), key=lambda a: _ordinal(str(a)))
     return Finding(
         text=one(KAP.statement) or "",
         outcome=one(KAP.outcome),
         instrument=one(KAP.instrument),
+        measure=one(KAP.measure),
         value=_float(one(KAP.value)),
         unit=one(KAP.unit),
+        ci_low=_float(one(KAP.ciLow)),
+        ci_high=_float(one(KAP.ciHigh)),
+        p=one(KAP.pValue),
+        n=_int(one(KAP.sampleSize)),
+        arms=tuple(arm_from(g, a) for a in arms),
         comparison=one(KAP.comparison),
         timepoint=one(KAP.timepoint),
+        timepoint_weeks=_float(one(KAP.timepointWeeks)),
+        phase=one(KAP.phase),
+        population=one(KAP.populationNote),
         direction=one(KAP.direction),
+        primary=one(KAP.primaryOutcome) == "true",
+        pooled=one(KAP.pooled) == "true",
+        k=_int(one(KAP.studiesIncluded)),
+        derived=one(KAP.derivation),
         provenance=_provenance(g, node),
+    )
+
+
+def arm_from(g: Graph, node) -> Arm:
+    one, _ = _readers(g, node)
+    return Arm(
+        label=one(RDFS.label) or "",
+        n=_int(one(KAP.sampleSize)),
+        events=_int(one(KAP.events)),
+        value=_float(one(KAP.value)),
+        unit=one(KAP.unit),
+        sd=_float(one(KAP.sd)),
     )
 
 
@@ -117,6 +154,7 @@ def article_from(g: Graph, node: URIRef, res: Resources) -> Article:
         publisher=one(DCTERMS.publisher),
         author=one(SCHEMA.author),
         date=one(DCTERMS.date),
+        text=one(SCHEMA.text) or "",
         source_type=one(KAP.sourceType),
         evidence_level=one(KAP.evidenceLevel),
         concepts=tuple(sorted(many(KAP.mentions))),
@@ -136,45 +174,84 @@ def claim_from(g: Graph, node, res: Resources) -> Claim:
         journal=one(KAP.citedJournal),
         text=one(KAP.citationText) or "",
     )
+    verdict_node = g.value(node, KAP.hasVerdict)
     return Claim(
         text=one(KAP.statement) or "",
         concepts=tuple(sorted(many(KAP.mentions))),
         citation=citation if citation != Citation() else None,
         cites=kind_id[1] if kind_id else cited,
         unresolved_reason=one(KAP.unresolvedReason),
+        verdict=verdict_from(g, verdict_node, res) if verdict_node is not None else None,
         provenance=_provenance(g, node),
+    )
+
+
+def verdict_from(g: Graph, node, res: Resources) -> Verdict:
+    one, many = _readers(g, node)
+    agent = one(PROV.wasAttributedTo) or ""
+    candidates = [res.kind_and_id(i) for i in many(KAP.candidateStudy)]
+    return Verdict(
+        label=(one(KAP.verdictClass) or "").rsplit("/", 1)[-1].replace("-", " "),
+        reason=one(KAP.reason) or "",
+        page_figures=tuple(sorted(many(KAP.pageFigure))),
+        study_figures=tuple(sorted(many(KAP.studyFigure))),
+        findings=tuple(sorted(_ordinal(i) for i in many(KAP.comparedWith))),
+        candidates=tuple(sorted(k[1] for k in candidates if k)),
+        checker=agent[len(AGENT_BASE) :] if agent.startswith(AGENT_BASE) else agent,
     )
 
 
 UNORDERED = (
     "drugs", "conditions", "routes", "therapies", "outcomes", "instruments", "adverse_effects", "timing",
-    "keywords", "publication_types", "results_publications", "evidence_urls", "dose_mg_per_kg",
+    "populations", "keywords", "publication_types", "results_publications", "primary_urls", "secondary_urls",
+    "fact_sources", "dose_mg_per_kg",
 )  # fmt: skip
 
 
 def canonical(record: Study | Article) -> Study | Article:
     """Sort the fields RDF holds as sets, so a record reads back from the store exactly as it was written."""
-    from dataclasses import replace
-
     if isinstance(record, Article):
         claims = tuple(
             replace(
                 c,
                 concepts=tuple(sorted(set(c.concepts))),
                 citation=replace(c.citation, authors=tuple(sorted(set(c.citation.authors)))) if c.citation else None,
+                verdict=_canonical_verdict(c.verdict, c.cites) if c.verdict else None,
             )
             for c in record.claims
         )
         return replace(record, concepts=tuple(sorted(set(record.concepts))), claims=claims)
-    return replace(record, **{name: tuple(sorted(set(getattr(record, name)))) for name in UNORDERED})
+    return replace(
+        record,
+        authors_complete=bool(record.authors) and record.authors_complete,
+        **{name: tuple(sorted(set(getattr(record, name)))) for name in UNORDERED},
+    )
+
+
+def _canonical_verdict(v: Verdict, cites: str | None) -> Verdict:
+    return replace(
+        v,
+        page_figures=tuple(sorted(set(v.page_figures))),
+        study_figures=tuple(sorted(set(v.study_figures))),
+        findings=tuple(sorted(set(v.findings))) if cites else (),
+        candidates=tuple(sorted(set(v.candidates))),
+    )
 
 
 def study_from_dict(d: dict) -> Study:
     """A Study from its JSON form (`dataclasses.asdict`), as the index stores it."""
     fields = {k: v for k, v in d.items() if k in Study.__dataclass_fields__}
     fields["findings"] = tuple(
-        Finding(**{**f, "provenance": Provenance(**f.get("provenance", {}))}) for f in d.get("findings", [])
+        Finding(
+            **{
+                **f,
+                "arms": tuple(Arm(**a) for a in f.get("arms", [])),
+                "provenance": Provenance(**f.get("provenance", {})),
+            }
+        )
+        for f in d.get("findings", [])
     )
+    fields["fact_sources"] = tuple(tuple(pair) for pair in d.get("fact_sources", []))
     fields["provenance"] = Provenance(**d.get("provenance", {}))
     for name, spec in Study.__dataclass_fields__.items():
         if name in fields and isinstance(fields[name], list):

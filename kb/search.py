@@ -19,6 +19,7 @@ from whoosh.qparser import MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin
 
 from kb.docsets import DocSets, bitmap, members
+from kb.links import study_links
 from kb.namespaces import SCHEMES, concept_iri, slug_of
 from kb.query import ConceptTerm, ParsedQuery, interpretation, parse
 
@@ -312,23 +313,6 @@ def result_card(kb, record: dict) -> dict:
     }
 
 
-def study_links(record: dict) -> list[dict]:
-    links = []
-    if record.get("doi"):
-        links.append({"label": "DOI", "url": f"https://doi.org/{record['doi'].lower()}"})
-    if record.get("pmid"):
-        links.append({"label": "PubMed", "url": f"https://pubmed.ncbi.nlm.nih.gov/{record['pmid']}/"})
-    if record.get("pmcid"):
-        links.append({"label": "PMC", "url": f"https://www.ncbi.nlm.nih.gov/pmc/articles/{record['pmcid']}/"})
-    if record.get("nct"):
-        links.append({"label": "ClinicalTrials.gov", "url": f"https://clinicaltrials.gov/study/{record['nct']}"})
-    if record.get("url"):
-        links.append({"label": "Source", "url": record["url"]})
-    if not links:  # no identifier at all (a regulator's decision page): the pages the facts were checked on
-        links += [{"label": "Source", "url": url} for url in record.get("evidence_urls", [])[:2]]
-    return links
-
-
 def studies_for_export(kb, query: str | None = None, ids: list[str] | None = None) -> list:
     """The studies a citation export holds: a query's results in rank order, or a hand-picked list."""
     from kb.errors import NotFound
@@ -357,8 +341,8 @@ def export_context(kb, query: str | None, ids: str | list[str] | None = None, fm
         params["format"] = fmt
     return ExportContext(
         label=kb.vocab.label,
-        permalink=f"{kb.res.base}/export?{urlencode(params)}",
+        permalink=f"{kb.settings.public}/export?{urlencode(params)}",
         kb_version=kb.version,
         query=query,
-        study_url=lambda s: f"{kb.res.base}/studies/{s.id}",
+        study_url=lambda s: f"{kb.settings.public}/studies/{s.id}",
     )

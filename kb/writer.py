@@ -43,7 +43,7 @@ class Writer:
         self.settings = settings
         self.data = settings.data
         self.vocab = vocab or load_vocab()
-        self.res = Resources(settings.base)
+        self.res = Resources()
         self.changed = False
 
     def __enter__(self) -> Writer:

@@ -98,7 +98,7 @@ def running_server(data: Path, workers: int = 2, env: dict[str, str] | None = No
     """Serve the KB in `data` under gunicorn, its IRIs minted under the server's own URL; yields that URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    environ = {"KAPKB_DATA": str(data), "KAPKB_BASE": base, **(env or {})}
+    environ = {"KAPKB_DATA": str(data), "KAPKB_PUBLIC_URL": base, **(env or {})}
     with gunicorn_server(environ, workers=workers, port=port) as (url, _):
         yield url
 

@@ -506,7 +506,7 @@ def test_markdown_reading_list():
     hrefs = [t.attrGet("href") for tok in tokens if tok.children for t in tok.children if t.type == "link_open"]
     assert "https://doi.org/10.1176/appi.ajp.2019.18101123" in hrefs
     assert "https://pubmed.ncbi.nlm.nih.gov/31230464/" in hrefs
-    assert "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC6551577/" in hrefs
+    assert "https://pmc.ncbi.nlm.nih.gov/articles/PMC6551577/" in hrefs
     assert "https://doi.org/10.1016/s0006-3223%2899%2900230-9" in hrefs  # parentheses cannot end the link
     assert "https://kapkb.example/id/study/kew2023" in hrefs
     assert CTX.permalink in hrefs

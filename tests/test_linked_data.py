@@ -137,7 +137,7 @@ def test_void_describes_counts_endpoint_dumps_and_vocabularies(client, kb, app):
     r = client.get("/void", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.mimetype == "text/turtle"
     g = Graph().parse(data=r.get_data(as_text=True), format="turtle")
-    base = app.config["KAPKB"].base
+    base = app.config["KAPKB"].public
     ds = URIRef(f"{base}/void#kapkb")
     assert (ds, RDF.type, URIRef(VOID + "Dataset")) in g
     assert g.value(ds, URIRef(VOID + "sparqlEndpoint")) == URIRef(f"{base}/sparql")

@@ -36,6 +36,9 @@ SCHEME_SIZES = {
     "evidence_level": 6,
     "drug": 8,
     "timing": 4,
+    "population": 13,
+    "measure": 18,
+    "verdict": 6,
 }
 
 # Every kap: term the shared context binds; kb.namespaces.KAP mirrors this list.
@@ -48,6 +51,9 @@ dose doseMgPerKg sessions timingNote comparator followUpWeeks hasFinding stateme
 comparison timepoint direction quote startOffset endOffset section sourceType mentions
 hasClaim citationText citedDoi citedPmid citedAuthor citedYear citedJournal resolved
 unresolvedReason location format checksum abbreviation defaultEvidenceLevel rank
+Arm Verdict FactSource authorsComplete factSource field population measure ciLow ciHigh pValue hasArm events sd
+timepointWeeks phase populationNote primaryOutcome pooled derivation hasVerdict verdictClass reason pageFigure
+studyFigure comparedWith candidateStudy
 """.split()
 
 DECLARATION_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}

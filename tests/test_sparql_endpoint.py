@@ -288,7 +288,7 @@ def test_service_description_for_machines(client, app):
         r = client.get("/sparql", headers=headers)
         assert r.status_code == 200 and r.mimetype == "text/turtle"
         g = Graph().parse(data=r.get_data(as_text=True), format="turtle")
-        endpoint = URIRef(app.config["KAPKB"].base + "/sparql")
+        endpoint = URIRef(app.config["KAPKB"].public + "/sparql")
         assert (endpoint, RDF.type, URIRef(SD + "Service")) in g
         assert (endpoint, URIRef(SD + "supportedLanguage"), URIRef(SD + "SPARQL11Query")) in g
         assert (endpoint, URIRef(SD + "feature"), URIRef(SD + "UnionDefaultGraph")) in g

@@ -210,7 +210,7 @@ def downloads():
     files = dumps.listing(kb.version_dir)
     if negotiate.wants_html((("json", "application/json"),)):
         return render_template("linked_data/downloads.html", files=files, version=kb.version, created=kb.meta.get("created"))
-    return {"version": kb.version, "files": [{**f, "url": f"{kb.res.base}/download/{f['name']}"} for f in files]}
+    return {"version": kb.version, "files": [{**f, "url": f"{kb.settings.public}/download/{f['name']}"} for f in files]}
 
 
 @bp.get("/download/<path:name>")

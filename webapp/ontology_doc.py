@@ -15,7 +15,7 @@ from functools import cache
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from kb.namespaces import CONCEPT_BASE, KAP, ONTOLOGY_IRI, SCHEMES, scheme_iri
+from kb.namespaces import CONCEPT_BASE, KAP, ONTOLOGY_IRI, SCHEMES, VALUE_SCHEMES, scheme_iri
 from kb.vocab import Concept, Vocabulary
 
 # Terms kapkb reuses from public vocabularies, with how it uses them (the ontology declares only kap: terms).
@@ -99,7 +99,7 @@ def build(vocab: Vocabulary) -> OntologyDoc:
         license=str(g.value(onto, DCTERMS.license) or "") or None,
         classes=classes,
         properties=properties,
-        schemes=[_scheme(g, vocab, name) for name in SCHEMES],
+        schemes=[_scheme(g, vocab, name) for name in (*SCHEMES, *VALUE_SCHEMES)],
     )
 
 

@@ -19,7 +19,8 @@ from kb.errors import BadRequest, QueryError
 from kb.export import FORMATS, ExportContext, export
 from kb.namespaces import concept_iri, sparql_prefixes
 from kb.query import parse
-from kb.search import SORTS, search, study_links
+from kb.links import study_links
+from kb.search import SORTS, search
 from kb.sparql import for_search
 
 from .api import search_args

@@ -27,6 +27,7 @@ FIELD_OF_SCHEME = {
     "evidence_level": "level",
     "drug": "drug",
     "timing": "timing",
+    "population": "population",
 }
 SCHEME_NAMES = {
     "condition": "Condition",
@@ -39,6 +40,7 @@ SCHEME_NAMES = {
     "evidence_level": "Evidence level",
     "drug": "Drug",
     "timing": "Therapy timing",
+    "population": "Population",
 }
 # The sample-size facet's bands (kb.index.n_band) as query ranges.
 N_BANDS = {

@@ -141,7 +141,7 @@ def retire_if_stuck(e: safe.QueryTimeout) -> None:
 
 def service_description() -> Response:
     """The SPARQL 1.1 Service Description of this endpoint (Turtle unless asked otherwise)."""
-    base = current_app.config["KAPKB"].base.rstrip("/")
+    base = current_app.config["KAPKB"].public
     endpoint = URIRef(base + "/sparql")
     g = Graph(bind_namespaces="none")
     g.bind("sd", SD)

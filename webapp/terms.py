@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 
-from kb.namespaces import CONCEPT_BASE, ONTOLOGY_IRI, PREFIXES
+from kb.namespaces import CONCEPT_BASE, INSTANCE_BASE, ONTOLOGY_IRI, PREFIXES
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _NAMESPACES = sorted(((str(ns), p) for p, ns in PREFIXES.items()), key=lambda pair: -len(pair[0]))
@@ -29,9 +28,8 @@ class TermView:
 
 def compact(iri: str) -> str:
     """`https://w3id.org/kapkb/concept/route/intravenous` → `route:intravenous`; own resources → their path."""
-    base = current_app.config["KAPKB"].base.rstrip("/")
-    if iri.startswith(base + "/"):
-        return iri[len(base) :]
+    if iri.startswith(INSTANCE_BASE + "/id/"):
+        return iri[len(INSTANCE_BASE) :]
     for ns, prefix in _NAMESPACES:
         if iri.startswith(ns) and _is_local_name(iri[len(ns) :]):
             return f"{prefix}:{iri[len(ns):]}"
@@ -40,9 +38,8 @@ def compact(iri: str) -> str:
 
 def href(iri: str) -> str | None:
     """Where a browser should go for `iri` on this server, or the IRI itself for other web resources."""
-    base = current_app.config["KAPKB"].base.rstrip("/")
-    if iri.startswith(base + "/"):
-        return iri[len(base) :]
+    if iri.startswith(INSTANCE_BASE + "/id/"):
+        return iri[len(INSTANCE_BASE) :]
     if iri.startswith(CONCEPT_BASE):
         return "/ontology#" + iri[len(CONCEPT_BASE) :]
     if iri.startswith(ONTOLOGY_IRI + "#"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kb.namespaces import KAP, PREFIXES, SCHEMES, scheme_iri
+from kb.namespaces import KAP, PREFIXES, SCHEMES, VALUE_SCHEMES, scheme_iri
 
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -16,7 +16,7 @@ VOCABULARIES = ("kap", "skos", "dcterms", "bibo", "fabio", "cito", "prov", "sche
 
 
 def void_graph(kb, counts: dict, files: list[dict]) -> list[ox.Triple]:
-    base = kb.res.base
+    base = kb.settings.public
     doc = ox.NamedNode(f"{base}/void")
     ds = ox.NamedNode(f"{base}/void#kapkb")
     out: list[ox.Triple] = []
@@ -39,12 +39,12 @@ def void_graph(kb, counts: dict, files: list[dict]) -> list[ox.Triple]:
     if kb.meta.get("created"):
         add(ds, DCTERMS + "modified", ox.Literal(kb.meta["created"], datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")))
     add(ds, VOID + "sparqlEndpoint", ox.NamedNode(f"{base}/sparql"))
-    add(ds, VOID + "uriSpace", ox.Literal(f"{base}/id/"))
+    add(ds, VOID + "uriSpace", ox.Literal(f"{kb.res.base}/id/"))
     add(ds, VOID + "triples", count(counts.get("triples", 0)))
     add(ds, VOID + "entities", count(sum(counts.get(key, 0) for _, key in CLASS_COUNTS)))
     for prefix in VOCABULARIES:
         add(ds, VOID + "vocabulary", ox.NamedNode(str(PREFIXES[prefix])))
-    for scheme in SCHEMES:
+    for scheme in (*SCHEMES, *VALUE_SCHEMES):
         add(ds, VOID + "vocabulary", ox.NamedNode(scheme_iri(scheme) + "/"))
     for f in files:
         add(ds, VOID + "dataDump", ox.NamedNode(f"{base}/download/{f['name']}"))

@@ -38,7 +38,7 @@ BASE_IRI = "http://127.0.0.1:8000"  # the IRIs the KB was built with, whatever p
 
 def kapkb(data: Path, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(data), *args], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, "KAPKB_BASE": BASE_IRI})  # fmt: skip
+                          capture_output=True, text=True, env={**os.environ, "KAPKB_PUBLIC_URL": BASE_IRI})  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -55,7 +55,7 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(data_dir) -> str:
-    with running_server(data_dir, workers=2, env={"KAPKB_BASE": BASE_IRI}) as base:
+    with running_server(data_dir, workers=2, env={"KAPKB_PUBLIC_URL": BASE_IRI}) as base:
         yield base
 
 
