@@ -133,7 +133,7 @@ def ingest_one(
         records = _unique_ids(records)
         source = Source(
             id=entry.id,
-            location=path,
+            location=Path(path).name if path != sources.STDIN else "stdin",  # never a local path in the KB
             format=entry.format,
             checksum=hashlib.sha256(data).hexdigest(),
             records=tuple(records),

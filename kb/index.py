@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -27,7 +27,7 @@ from kb.vocab import Vocabulary
 class KBSchema(SchemaClass):
     iri = ID(stored=True, unique=True)
     kind = ID(stored=True)
-    source = ID(stored=True)
+    source = KEYWORD(stored=True, commas=True)  # every source that describes the record
     title = TEXT(analyzer=StemmingAnalyzer(), field_boost=3.0)
     authors = TEXT()
     body = TEXT(analyzer=StemmingAnalyzer())
@@ -65,11 +65,14 @@ def open_index(path: Path | None, create: bool = False):
     return whoosh_index.open_dir(str(path))
 
 
-def study_document(s: Study, source: str, vocab: Vocabulary, res: Resources) -> dict:
+def study_document(s: Study, vocab: Vocabulary, res: Resources, source: str | None = None) -> dict:
+    """The index document of a study; `source` when the record has not been read back from the KB (kb.merge)."""
+    if not s.sources and source:
+        s = replace(s, sources=((source, "*"),))
     doc = {
         "iri": res.study(s.id),
         "kind": "study",
-        "source": source,
+        "source": ",".join(sid for sid, _ in s.sources) or source,
         "title": s.title,
         "authors": " ".join(s.authors),
         "body": "\n".join(
@@ -130,10 +133,15 @@ def article_document(a: Article, source: str, vocab: Vocabulary, res: Resources)
     return {k: v for k, v in doc.items() if v not in ("", None)}
 
 
-def documents(records: Iterable[Study | Article], source: str, vocab: Vocabulary, res: Resources) -> list[dict]:
+def documents(
+    records: Iterable[Study | Article], source: str, vocab: Vocabulary, res: Resources, skip: set[str] = frozenset()
+) -> list[dict]:
+    """The documents of one source's records; studies whose IRI is in `skip` (described by other sources too) are
+    left to the writer, which indexes them merged."""
     return [
-        study_document(r, source, vocab, res) if isinstance(r, Study) else article_document(r, source, vocab, res)
+        study_document(r, vocab, res, source) if isinstance(r, Study) else article_document(r, source, vocab, res)
         for r in records
+        if not (isinstance(r, Study) and res.study(r.id) in skip)
     ]
 
 

@@ -134,6 +134,12 @@ class Study:
     verified: bool = True
     note: str | None = None
     provenance: Provenance = field(default_factory=Provenance)
+    # Filled when read back from the KB, never written by ingest: (source id, the fields it supplied, "*" for all
+    # but those others supplied), best source first (kb.merge); for a registration, the studies in the KB that
+    # report its results and whether a completed trial has none (the writer's derived graph).
+    sources: tuple[tuple[str, str], ...] = ()
+    results_studies: tuple[str, ...] = ()
+    publication_gap: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,11 @@ class Resources:
     def claim(self, article_id: str, n: int) -> str:
         return f"{self.base}/id/article/{article_id}/claim/{n}"
 
+    @property
+    def derived_graph(self) -> str:
+        """The graph of facts the writer derives across sources (registrations ↔ results publications)."""
+        return f"{self.base}/id/graph/derived"
+
     def local_path(self, iri: str) -> str | None:
         """`https://w3id.org/kapkb/id/study/x` → `/id/study/x`: where this server dereferences one of its IRIs."""
         return iri[len(self.base) :] if iri.startswith(self.base + "/id/") else None

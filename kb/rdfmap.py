@@ -145,8 +145,6 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         g.add((node, KAP.publicationType, Literal(pt)))
     for ref in s.results_publications:
         g.add((node, KAP.resultsReference, Literal(ref)))
-    if s.status:  # a registration: does any publication report its results? (the publication-gap signal)
-        g.add((node, KAP.publicationGap, Literal(s.status.upper() == "COMPLETED" and not s.results_publications)))
     for url in s.primary_urls:
         g.add((node, PROV.hadPrimarySource, URIRef(url)))
     for url in s.secondary_urls:

@@ -12,15 +12,13 @@ import re
 import threading
 from pathlib import Path
 
-from rdflib import URIRef
-
 from kb import versions
 from kb.config import Settings
 from kb.errors import NotFound, Unavailable
 from kb.index import open_index
 from kb.model import Article, Study
 from kb.namespaces import Resources
-from kb.records import article_from, study_from, to_rdflib
+from kb.records import read_article, read_study
 from kb.store import open_store
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
@@ -96,34 +94,18 @@ class KB:
         return json.loads(doc["record"]) if doc else None
 
     def study(self, id: str) -> Study:
-        return study_from(*self._read("study", id), self.res)
+        _check_id(id)
+        study = read_study(self.store, self.res.study(id), self.res)
+        if study is None:
+            raise NotFound(f"no study {id!r} in the knowledge base", id=id)
+        return study
 
     def article(self, id: str) -> Article:
-        return article_from(*self._read("article", id), self.res)
-
-    def _read(self, kind: str, id: str):
-        """The triples of one study or article (with its findings or claims) and its node, or NotFound."""
         _check_id(id)
-        iri = self.res.study(id) if kind == "study" else self.res.article(id)
-        g = self._describe(iri)
-        if not len(g):
-            raise NotFound(f"no {kind} {id!r} in the knowledge base", id=id)
-        return g, URIRef(iri)
-
-    def _describe(self, iri: str):
-        """The resource's triples, those of the nodes it owns (findings and their arms, claims and their
-        verdicts, fact sources: IRIs under its own) and its author list."""
-        query = f"""
-        CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-          GRAPH ?g {{
-            {{ BIND(<{iri}> AS ?s) ?s ?p ?o }}
-            UNION {{ <{iri}> ?link ?s . FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
-            UNION {{ <{iri}> ?link ?c . FILTER(STRSTARTS(STR(?c), "{iri}/")) ?c ?link2 ?s .
-                     FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
-            UNION {{ <{iri}> <http://purl.org/ontology/bibo/authorList>/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>* ?s . ?s ?p ?o }}
-          }}
-        }}"""
-        return to_rdflib(self.store.construct(query))
+        article = read_article(self.store, self.res.article(id), self.res)
+        if article is None:
+            raise NotFound(f"no article {id!r} in the knowledge base", id=id)
+        return article
 
     def stats(self) -> dict:
         """Counts of this version (computed once: a published version never changes)."""
@@ -132,18 +114,17 @@ class KB:
         return dict(self._stats)
 
     def _count(self) -> dict:
+        """Distinct resources of each class: a study several sources describe is one study."""
         q = """
         PREFIX kap: <https://w3id.org/kapkb/ontology#>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT
-          (SUM(IF(?t = kap:Study, 1, 0)) AS ?studies)
-          (SUM(IF(?t = kap:Article, 1, 0)) AS ?articles)
-          (SUM(IF(?t = kap:Claim, 1, 0)) AS ?claims)
-          (SUM(IF(?t = kap:Finding, 1, 0)) AS ?findings)
-          (SUM(IF(?t = kap:Source, 1, 0)) AS ?sources)
-          (SUM(IF(?t = skos:Concept, 1, 0)) AS ?concepts)
-        WHERE { GRAPH ?g { ?s a ?t } }"""
-        row = self.store.select(q)[0]
-        counts = {k: int(v or 0) for k, v in row.items()}
+        SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {
+          GRAPH ?g { ?s a ?t }
+          VALUES ?t { kap:Study kap:Article kap:Claim kap:Finding kap:Source skos:Concept }
+        } GROUP BY ?t"""
+        by_type = {row["t"]: int(row["n"]) for row in self.store.select(q)}
+        names = {"Study": "studies", "Article": "articles", "Claim": "claims", "Finding": "findings", "Source": "sources"}
+        counts = {name: by_type.get(f"https://w3id.org/kapkb/ontology#{cls}", 0) for cls, name in names.items()}
+        counts["concepts"] = by_type.get("http://www.w3.org/2004/02/skos/core#Concept", 0)
         counts["triples"] = len(self.store)
         return counts

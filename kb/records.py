@@ -15,8 +15,84 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
+from kb.merge import merge
 from kb.model import Arm, Article, Citation, Claim, Finding, Provenance, Study, Verdict
 from kb.namespaces import AGENT_BASE, BIBO, CITO, FABIO, KAP, SCHEMA, Resources
+
+
+def describe_query(iri: str) -> str:
+    """Every quad of a resource, of the nodes it owns (findings and their arms, claims and their verdicts,
+    fact sources: IRIs under its own) and of its author list, with the graph (source) each comes from."""
+    return f"""
+    SELECT ?g ?s ?p ?o WHERE {{
+      GRAPH ?g {{
+        {{ BIND(<{iri}> AS ?s) ?s ?p ?o }}
+        UNION {{ <{iri}> ?link ?s . FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
+        UNION {{ <{iri}> ?link ?c . FILTER(STRSTARTS(STR(?c), "{iri}/")) ?c ?link2 ?s .
+                 FILTER(STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
+        UNION {{ <{iri}> <http://purl.org/ontology/bibo/authorList>/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>* ?s . ?s ?p ?o }}
+      }}
+    }}"""
+
+
+def graphs_of(store, iri: str) -> dict[str, Graph]:
+    """The triples describing `iri`, one rdflib graph per named graph (source) that says something about it."""
+    quads: dict[str, list[ox.Triple]] = {}
+    for row in store.results(describe_query(iri)):
+        quads.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+    return {g: to_rdflib(triples) for g, triples in quads.items()}
+
+
+def read_study(store, iri: str, res: Resources) -> Study | None:
+    """The study as the KB knows it: one record merged from every source that describes it (kb.merge)."""
+    graphs = graphs_of(store, iri)
+    if not graphs:
+        return None
+    formats = source_formats(store, list(graphs))
+    node = URIRef(iri)
+    parts = [
+        (_source_id(g, res), formats.get(g), study_from(graph, node, res))
+        for g, graph in graphs.items()
+        if (node, RDF.type, KAP.Study) in graph
+    ]
+    if not parts:
+        return None
+    study = merge(parts)
+    derived = graphs.get(res.derived_graph)
+    if derived is not None:
+        one, many = _readers(derived, node)
+        gap = one(KAP.publicationGap)
+        study = replace(
+            study,
+            results_studies=tuple(sorted(k[1] for k in map(res.kind_and_id, many(KAP.hasResultsPublication)) if k)),
+            publication_gap=None if gap is None else gap == "true",
+        )
+    return study
+
+
+def read_article(store, iri: str, res: Resources) -> Article | None:
+    graphs = graphs_of(store, iri)
+    node = URIRef(iri)
+    for graph in graphs.values():
+        if (node, RDF.type, KAP.Article) in graph:
+            return article_from(graph, node, res)
+    return None
+
+
+def source_formats(store, graphs: list[str]) -> dict[str, str]:
+    """Format of each source graph (`kap:format` of its source node), for ranking sources."""
+    if not graphs:
+        return {}
+    values = " ".join(f"<{g}>" for g in graphs)
+    rows = store.select(
+        f"SELECT ?g ?f WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?g <{KAP.format}> ?f }} }}"
+    )
+    return {r["g"]: r["f"] for r in rows}
+
+
+def _source_id(graph: str, res: Resources) -> str:
+    kind_id = res.kind_and_id(graph)
+    return kind_id[1] if kind_id else graph
 
 
 def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> Graph:
@@ -252,6 +328,8 @@ def study_from_dict(d: dict) -> Study:
         for f in d.get("findings", [])
     )
     fields["fact_sources"] = tuple(tuple(pair) for pair in d.get("fact_sources", []))
+    fields["sources"] = tuple(tuple(pair) for pair in d.get("sources", []))
+    fields["results_studies"] = tuple(d.get("results_studies", []))
     fields["provenance"] = Provenance(**d.get("provenance", {}))
     for name, spec in Study.__dataclass_fields__.items():
         if name in fields and isinstance(fields[name], list):

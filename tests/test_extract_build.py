@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 
 import pytest
@@ -56,8 +58,9 @@ def test_ids_follow_the_corpus_and_never_collide_with_another_source(vocab):
     known = KnownStudies()
     known.add(build_record(study, "a", vocab), "other-source")
     twin = build_record(study, "b", vocab, known, "this-source")
-    assert twin.id == "ezquerraromano2018b"
-    assert twin.note == "same publication as ezquerraromano2018 in the KB"
+    assert twin.id == "ezquerraromano2018" and twin.note is None  # the same paper from another source: one node
+    other_paper = replace(study, doi="10.5555/kapkb.build.3", title="Another trial")
+    assert build_record(other_paper, "b", vocab, known, "this-source").id == "ezquerraromano2018b"
     assert build_record(study, "b", vocab, known, "other-source").id == "ezquerraromano2018"  # re-ingest keeps its id
     assert build_record(ParsedStudy(title="T", year=2019, pmid="99999912"), "c", vocab).id == "pmid-99999912"
     no_id = build_record(ParsedStudy(title="An untraceable paper", year=2019, line=4), "c.bib", vocab)

@@ -75,11 +75,7 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
     nct = p.nct or _first_nct(p.abstract)
     results = _results_publications(p, nct, known) if registration else ()
     note = GAP_NOTE if registration and (p.status or "").upper() == "COMPLETED" and not results else None
-    study_id_ = study_id(p, known, source_id)
-    twins = sorted({s.id for s in (known.by_doi(p.doi) if p.doi else []) + (known.by_pmid(p.pmid) if p.pmid else [])
-                    if s.source != source_id and s.id != study_id_})  # fmt: skip
-    if twins:  # the same publication from another source stays its own record; say so rather than merge silently
-        note = "; ".join(filter(None, [note, f"same publication as {', '.join(twins)} in the KB"]))
+    study_id_ = same_publication(p, known, registration, source_id) or study_id(p, known, source_id)
     return Study(
         id=study_id_,
         title=p.title,
@@ -187,6 +183,16 @@ def findings(p: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] | None =
                 )
             )
     return tuple(out)
+
+
+def same_publication(p: ParsedStudy, known: KnownStudies, registration: bool, source_id: str | None) -> str | None:
+    """The id of the study in the KB that this record is another copy of (same DOI or PMID; for a registration, the
+    same NCT number), so that one publication stays one node whatever the route in (kb.merge)."""
+    twins = [*(known.by_doi(p.doi) if p.doi else []), *(known.by_pmid(p.pmid) if p.pmid else [])]
+    if registration and p.nct:
+        twins += [s for s in known.by_nct(p.nct) if s.is_registration]
+    others = sorted({s.id for s in twins if s.source != source_id})
+    return others[0] if len(others) == 1 else None
 
 
 def study_id(p: ParsedStudy, known: KnownStudies | None = None, source_id: str | None = None) -> str:
