@@ -191,9 +191,36 @@ def remove(ctx: click.Context, source: str, as_json: bool) -> None:
 @_guard
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts: studies, articles, claims, findings, concepts, triples, sources."""
+    from kb.coverage import coverage
+
     kb = _open_kb(ctx)
-    counts = {"version": kb.version, **kb.stats()}
-    _emit(counts, as_json, "\n".join(f"{k:10} {v}" for k, v in counts.items()))
+    counts = {"version": kb.version, "release": kb.release_label(), **kb.stats(), **kb.record_counts()}
+    cov = coverage(kb.store)
+    counts["review_studies"] = len(cov.included)
+    counts["review_studies_in_kb"] = cov.in_kb
+    _emit(counts, as_json, "\n".join(f"{k:22} {v}" for k, v in counts.items()) + f"\ncoverage: {cov.summary()}")
+
+
+@cli.command()
+@click.option("--date", "today", help="Release date (YYYY-MM-DD); default today.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def release(ctx: click.Context, today: str | None, as_json: bool) -> None:
+    """Seal the current KB version as the next numbered release: dumps, notes, CC BY 4.0 licence, CITATION.cff."""
+    from kb.coverage import coverage
+    from kb.releases import FOLDER, make_release, manifest
+
+    settings = _settings(ctx)
+    kb = _open_kb(ctx)
+    cov = coverage(kb.store)
+    made = make_release(settings, kb, cov.search_date, cov.summary(), today=today)
+    doc = manifest(settings.data, made)
+    folder = settings.data / FOLDER / made.name
+    out = {"release": made.number, "date": made.date, "kb_version": made.kb_version, "folder": str(folder),
+           **{k: len(v) for k, v in doc["changes"].items()}}  # fmt: skip
+    _emit(out, as_json, f"release {made.number} ({made.date}) of KB version {made.kb_version} in {folder}: "
+                        f"{out['added']} added, {out['corrected']} corrected, {out['removed']} removed")  # fmt: skip
 
 
 @cli.command()

@@ -107,11 +107,37 @@ class KB:
             raise NotFound(f"no article {id!r} in the knowledge base", id=id)
         return article
 
+    def release_label(self) -> str | None:
+        """ "3 (2026-12-04)" when this KB version is the latest release; "…; changed since" when it is newer."""
+        from kb.releases import listing
+
+        found = listing(self.settings.data)
+        if not found:
+            return None
+        last = found[-1]
+        return last.label() if last.kb_version == self.version else f"{last.label()}; the KB has changed since"
+
     def stats(self) -> dict:
         """Counts of this version (computed once: a published version never changes)."""
         if self._stats is None:
             self._stats = self._count()
         return dict(self._stats)
+
+    def record_counts(self) -> dict:
+        """How complete the study records are: identifiers, author lists, primary sources."""
+        q = f"""PREFIX kap: <https://w3id.org/kapkb/ontology#>
+        SELECT
+          (COUNT(DISTINCT ?pm) AS ?with_pmid) (COUNT(DISTINCT ?doi) AS ?with_doi)
+          (COUNT(DISTINCT ?cut) AS ?authors_incomplete) (COUNT(DISTINCT ?src) AS ?with_primary_source)
+        WHERE {{
+          ?s a kap:Study .
+          OPTIONAL {{ ?s <http://purl.org/spar/fabio/hasPubMedId> ?x . BIND(?s AS ?pm) }}
+          OPTIONAL {{ ?s <http://purl.org/ontology/bibo/doi> ?y . BIND(?s AS ?doi) }}
+          OPTIONAL {{ ?s kap:authorsComplete false . BIND(?s AS ?cut) }}
+          OPTIONAL {{ ?s <http://www.w3.org/ns/prov#hadPrimarySource> ?z . BIND(?s AS ?src) }}
+        }}"""
+        row = self.store.select(q)[0]
+        return {k: int(v or 0) for k, v in row.items()}
 
     def _count(self) -> dict:
         """Distinct resources of each class: a study several sources describe is one study."""

@@ -331,7 +331,9 @@ def studies_for_export(kb, query: str | None = None, ids: list[str] | None = Non
     return [study_from_dict(r) for r in records]
 
 
-def export_context(kb, query: str | None, ids: str | list[str] | None = None, fmt: str | None = None):
+def export_context(
+    kb, query: str | None, ids: str | list[str] | None = None, fmt: str | None = None, notes: dict | None = None
+):
     """Labels, permalink and KB version for an export ("cite this evidence set")."""
     from urllib.parse import urlencode
 
@@ -345,5 +347,7 @@ def export_context(kb, query: str | None, ids: str | list[str] | None = None, fm
         permalink=f"{kb.settings.public}/export?{urlencode(params)}",
         kb_version=kb.version,
         query=query,
-        study_url=lambda s: f"{kb.settings.public}/studies/{s.id}",
+        study_url=lambda s: kb.res.study(s.id),  # the persistent IRI: it dereferences to the study page
+        release=kb.release_label(),
+        notes=notes or {},
     )

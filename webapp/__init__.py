@@ -12,7 +12,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["KAPKB"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
 
-    from . import api, context, errors, export, health, limits, linked_data, logs, pages, security, sparql
+    from . import api, context, errors, export, health, limits, linked_data, logs, pages, releases, security, sparql
 
     logs.init_app(app)
     context.init_app(app)
@@ -25,4 +25,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked_data.bp)
+    app.register_blueprint(releases.bp)
     return app

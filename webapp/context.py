@@ -20,4 +20,5 @@ def get_kb() -> KB:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
-        return {"kb_version": (app.extensions.get("kapkb").version if app.extensions.get("kapkb") else None)}
+        kb = app.extensions.get("kapkb")
+        return {"kb_version": kb.version if kb else None, "kb_release": kb.release_label() if kb else None}

@@ -265,6 +265,23 @@ def heat(count: int) -> int:
     return 0 if count == 0 else 1 if count == 1 else 2 if count <= 3 else 3 if count <= 7 else 4
 
 
+@bp.get("/coverage")
+def coverage_page():
+    from kb.coverage import coverage
+
+    kb = get_kb()
+    docs = evidence_map.study_docs(kb)
+    return render_template(
+        "pages/coverage.html",
+        cov=coverage(kb.store),
+        counts=kb.stats(),
+        records=kb.record_counts(),
+        release=kb.release_label(),
+        designs=evidence_map.concept_tree(kb, "design", docs),
+        conditions=evidence_map.concept_tree(kb, "condition", docs),
+    )
+
+
 @bp.get("/reading-list")
 def reading_list():
     return render_template("pages/reading_list.html")

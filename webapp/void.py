@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from kb.coverage import coverage
 from kb.namespaces import KAP, PREFIXES, SCHEMES, VALUE_SCHEMES, scheme_iri
+from kb.releases import LICENSE_URL, listing
 
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -36,6 +38,14 @@ def void_graph(kb, counts: dict, files: list[dict]) -> list[ox.Triple]:
         "articles and the claims they make, each in one named graph per source document, with the SKOS "
         "vocabularies they use.", language="en"))  # fmt: skip
     add(ds, DCTERMS + "hasVersion", ox.Literal(kb.version))
+    cov = coverage(kb.store)
+    add(ds, DCTERMS + "coverage", ox.Literal(f"{cov.scope} Literature search closed {cov.search_date}. {cov.summary()}.",
+                                              language="en"))  # fmt: skip
+    add(ds, DCTERMS + "license", ox.NamedNode(LICENSE_URL))
+    found = listing(kb.settings.data)
+    if found:
+        add(ds, DCTERMS + "issued", ox.Literal(found[-1].date, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")))
+        add(ds, "http://www.w3.org/2002/07/owl#versionInfo", ox.Literal(f"release {kb.release_label()}"))
     if kb.meta.get("created"):
         add(ds, DCTERMS + "modified", ox.Literal(kb.meta["created"], datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")))
     add(ds, VOID + "sparqlEndpoint", ox.NamedNode(f"{base}/sparql"))

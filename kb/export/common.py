@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from kb import errors
 from kb.model import Study
@@ -21,7 +21,11 @@ from kb.model import Study
 class UnknownFormat(errors.UnknownFormat, ValueError):
     """An export format that is not in `FORMATS`: a 400 on the web, a usage error on the CLI."""
 
-    def __init__(self, name: str, choices: Iterable[str]) -> None:
+    def __init__(self, name: str, choices: Iterable[str] | None = None) -> None:
+        if choices is None:
+            from kb.export import FORMATS
+
+            choices = FORMATS
         choices = sorted(choices)
         message = f"unknown export format {name!r}; choose one of: {', '.join(choices)}"
         super().__init__(message, format=name, choices=choices)
@@ -37,6 +41,10 @@ class ExportContext:
     query: str | None = None
     study_url: Callable[[Study], str] | None = None  # a study's landing page in kapkb
     release: str | None = None  # the numbered release the KB version belongs to, if any
+    notes: Mapping[str, str] = field(default_factory=dict)  # study id -> the reader's note (a reading list)
+
+    def note(self, study: Study) -> str:
+        return clean(self.notes.get(study.id, ""))[:2000]
 
 
 # --- names -----------------------------------------------------------------------

@@ -146,6 +146,7 @@ def bibtex(studies: Sequence[Study], ctx: ExportContext) -> str:
             ("note", _latex(f"Trial registration: {study.nct}") if study.nct else ""),
             ("abstract", _latex(study.abstract or "")),
             ("keywords", _latex(", ".join(keywords(study, ctx)))),
+            ("annote", _latex(ctx.note(study))),
         ]
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in present(fields))
         kind = "article" if study.journal else "misc"
@@ -196,6 +197,8 @@ def ris(studies: Sequence[Study], ctx: ExportContext) -> str:
         notes = [f"Trial registration: {clean(study.nct)}"] if study.nct else []
         if authors and not complete:
             notes.append(incomplete_note(len(authors)))
+        if ctx.note(study):
+            notes.append(ctx.note(study))
         if notes:
             record["notes"] = notes
         # as PubMed's and EndNote's RIS write them: AN the PMID (DB says so, for Zotero), C2 the PMCID
@@ -242,8 +245,9 @@ def csljson(studies: Sequence[Study], ctx: ExportContext) -> str:
     for study in studies:
         item = csl_item(study, ctx)
         authors, complete = names(study)
-        if authors and not complete:
-            item["note"] = incomplete_note(len(authors))
+        note = " ".join(filter(None, [incomplete_note(len(authors)) if authors and not complete else "", ctx.note(study)]))
+        if note:
+            item["note"] = note
         items.append(item)
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 

@@ -279,6 +279,8 @@ def markdown(studies: Sequence[Study], ctx: ExportContext) -> str:
     for index, text in references:
         study = studies[index]
         lines.append(" ".join(["-", _md_block(text, own_urls(study)), *_md_links(study, ctx)]))
+        if note := ctx.note(study):
+            lines.append(f"  - Note: {_md_block(note, ())}")
     if not references:
         lines.append("No studies.")
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from .common import ExportContext, clean, labels, names
 
 CSV_COLUMNS = ("id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid", "pmcid",
                "design", "evidence_level", "n", "conditions", "routes", "therapies", "outcomes",
-               "adverse_effects", "url", "authors_complete")  # fmt: skip
+               "adverse_effects", "url", "authors_complete", "note")  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -38,6 +38,6 @@ def csv_rows(studies: Sequence[Study], ctx: ExportContext) -> str:
                s.pages, s.doi, s.pmid, s.pmcid, label, level, s.n, "; ".join(labels(ctx, s.conditions)),
                "; ".join(labels(ctx, s.routes)), "; ".join(labels(ctx, s.therapies)),
                "; ".join(labels(ctx, s.outcomes)), "; ".join(labels(ctx, s.adverse_effects)), s.url,
-               "true" if names(s)[1] else "false")  # fmt: skip
+               "true" if names(s)[1] else "false", ctx.note(s))  # fmt: skip
         writer.writerow([_cell(v) for v in row])
     return "\ufeff" + buffer.getvalue()
