@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -36,27 +37,37 @@ class SourceReport:
     error: str | None = None
     triples: int = 0
     records: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # records that could not be stored
+    warnings: list[str] = field(default_factory=list)  # fields dropped because the KB could not hold them
+    internal: bool = False  # a kapkb bug, not the input's fault
     concepts: dict[str, list[str]] | None = None
     claims: list[dict] | None = None
 
     def as_json(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if v is not None}
-        if not self.problems:
-            out.pop("problems", None)
+        for key in ("problems", "warnings"):
+            if not out.get(key):
+                out.pop(key, None)
+        if not self.internal:
+            out.pop("internal", None)
         return out
 
 
 @dataclass
 class Report:
     sources: list[SourceReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # paths a folder walk left out, and why
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.sources if s.status == status)
 
     @property
     def partial(self) -> bool:
-        return any(s.status == "rejected" or s.problems for s in self.sources)
+        return bool(self.skipped) or any(s.status == "rejected" or s.problems or s.warnings for s in self.sources)
+
+    @property
+    def internal(self) -> bool:
+        return any(s.internal for s in self.sources)
 
     def as_json(self) -> dict:
         return {
@@ -64,6 +75,7 @@ class Report:
             "stored": self.count("stored"),
             "unchanged": self.count("unchanged"),
             "rejected": self.count("rejected"),
+            **({"skipped": self.skipped} if self.skipped else {}),
         }
 
 
@@ -72,10 +84,10 @@ def source_id(path: str) -> str:
     if path == "-":
         return "stdin"
     p = Path(path)
-    stem = slug(p.stem) or "source"
+    stem = slug(sources.shown(p.stem)) or "source"
     if p.parent.name == "corpus" and p.suffix == ".yaml":
         return f"corpus-{stem}"
-    digest = hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:6]
+    digest = hashlib.sha1(os.fsencode(p.resolve())).hexdigest()[:6]
     return f"{stem}-{digest}"
 
 
@@ -92,7 +104,7 @@ def ingest_paths(
 ) -> Report:
     report = Report()
     known = KnownStudies.from_store(writer.store)  # once per batch; grows as sources are stored
-    for path in sources.iter_files(paths):
+    for path in sources.iter_files(paths, on_skip=report.skipped.append):
         entry = ingest_one(writer, str(path), fmt, read, known)
         report.sources.append(entry)
         if on_progress:
@@ -108,10 +120,10 @@ def ingest_one(
     known: KnownStudies | None = None,
 ) -> SourceReport:
     """Parse, extract and store one source; `known` are the studies its claims may cite (read from the store when None)."""
-    entry = SourceReport(source=path, id=source_id(path))
+    entry = SourceReport(source=sources.shown(path), id=source_id(path))
     known = known if known is not None else KnownStudies.from_store(writer.store)
     try:
-        data = read(path) if read else sources.read_bytes(Path(path))
+        data = sources.to_utf8(read(path)) if read else sources.read_bytes(Path(path))
         entry.format = fmt or sources.detect_format(Path(path), data)
         parser = curated if entry.format == "curated" else sources.FORMATS[entry.format]
         records: list[Study | Article] = []
@@ -133,7 +145,7 @@ def ingest_one(
         records = _unique_ids(records)
         source = Source(
             id=entry.id,
-            location=Path(path).name if path != sources.STDIN else "stdin",  # never a local path in the KB
+            location=sources.shown(Path(path).name) if path != sources.STDIN else "stdin",  # never a local path
             format=entry.format,
             checksum=hashlib.sha256(data).hexdigest(),
             records=tuple(records),
@@ -142,7 +154,10 @@ def ingest_one(
         for r in records:
             if isinstance(r, Study):
                 known.add(r, entry.id)
-        entry.status, entry.triples, entry.records = result.status, result.triples, len(records)
+        entry.status, entry.triples = result.status, result.triples
+        entry.records = len(records) - len(result.rejected)
+        entry.problems += result.rejected
+        entry.warnings += result.warnings
         entry.kind = _kind(records)
         articles = [r for r in records if isinstance(r, Article)]
         if articles:
@@ -151,7 +166,14 @@ def ingest_one(
     except ParseError as e:
         entry.error = str(e.problem)
     except KBError as e:
-        entry.error = f"{path}: {e.message}"
+        entry.error = f"{entry.source}: {e.message}"
+    except RecursionError:
+        entry.error = f"{entry.source}: nested too deeply to read (expected a document of ordinary depth)"
+    except MemoryError:
+        entry.error = f"{entry.source}: too large to read in memory"
+    except Exception as e:  # a bug in kapkb: this source is reported, the batch goes on, the CLI exits 2
+        entry.error = f"{entry.source}: internal error ({type(e).__name__}: {e}); please report it"
+        entry.internal = True
     return entry
 
 

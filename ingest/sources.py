@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ris, text
-from .parsers.decoding import check_bytes
+from .parsers.decoding import check_bytes, to_utf8
+
+__all__ = ["FORMATS", "KNOWN_FORMATS", "detect_format", "iter_files", "parse", "read_bytes", "shown", "to_utf8"]
 from .parsers.record import ParseError, Problem
 
 FOLDER_DOCS = re.compile(r"(readme|license|licence|changelog|contributing)(\.[a-z]+)?$", re.IGNORECASE)
@@ -78,24 +81,54 @@ _MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
 
 
 def read_bytes(location: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
-    """The bytes of a file (or stdin for "-"), refusing files over `max_bytes` before reading them."""
-    name, path = str(location), Path(location)
-    if name == STDIN:
+    """The bytes of a regular file (or stdin for "-"), at most `max_bytes` of them whatever the file says.
+
+    The file is opened without blocking and checked after opening, so a FIFO cannot hang ingest
+    (and with it the writer lock) and a device such as /dev/zero cannot feed it without end;
+    reading stops one byte past the limit, so a file that grows or lies about its size is refused too.
+    UTF-16 (with a byte-order mark, as Windows reference managers write it) becomes UTF-8 here.
+    """
+    name, path = shown(location), Path(location)
+    if str(location) == STDIN:
         data = sys.stdin.buffer.read(max_bytes + 1)
     else:
         try:
-            if path.is_dir():
-                raise ParseError(Problem(name, None, None, "a file", "a directory"))
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ParseError(Problem(name, None, None, f"at most {_size(max_bytes)}", f"{_size(size)} (not read)"))
-            data = path.read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             raise ParseError(Problem(name, None, None, "a readable file", "no such file")) from None
         except OSError as err:
             raise ParseError(Problem(name, None, None, "a readable file", err.strerror or str(err))) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise ParseError(Problem(name, None, None, "a regular file", _kind(mode)))
+        with os.fdopen(fd, "rb") as fh:
+            size = os.fstat(fd).st_size
+            if size > max_bytes:
+                raise ParseError(Problem(name, None, None, f"at most {_size(max_bytes)}", f"{_size(size)} (not read)"))
+            try:
+                data = fh.read(max_bytes + 1)
+            except OSError as err:
+                raise ParseError(Problem(name, None, None, "a readable file", err.strerror or str(err))) from None
     check_size(name, data, max_bytes)
-    return data
+    return to_utf8(data)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def shown(location: str | Path) -> str:
+    """A path as text that can be printed and stored: bytes that are not UTF-8 in a file name become U+FFFD."""
+    return os.fsencode(str(location)).decode("utf-8", "replace")
 
 
 def check_size(location: str | Path, data: bytes, max_bytes: int = MAX_BYTES) -> None:
@@ -166,12 +199,15 @@ def _front_matter(head: str) -> bool:
     return head.split("\n", 1)[0].rstrip() == "---"
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
+def iter_files(paths: Iterable[str | Path], on_skip: Callable[[str], None] | None = None) -> Iterator[str]:
     """Each input file as a path string: folders expanded recursively in sorted order, hidden entries skipped.
 
     A folder's README, LICENSE and CHANGELOG describe the folder, not a source, so a
-    walk skips them; named on the command line they are ingested like any file.
-    "-" (stdin) is passed through. Paths that do not exist are yielded as given,
+    walk skips them; named on the command line they are ingested like any file. A
+    symbolic link inside a folder is followed only when it stays inside that folder (a
+    link to /etc/passwd in a folder of exports is not an export); one that leaves it, or
+    is broken or loops, is skipped and reported through `on_skip`. Links to folders are not
+    walked. "-" (stdin) is passed through. Paths that do not exist are yielded as given,
     so that reading them reports the problem against the name the user typed.
     """
     for item in paths:
@@ -179,10 +215,29 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
         if str(item) == STDIN:
             yield STDIN
         elif path.is_dir():
+            root = path.resolve()
             found = []
             for folder, dirs, files in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found.extend(Path(folder, f) for f in files if not f.startswith(".") and not FOLDER_DOCS.match(f))
+                for f in files:
+                    if f.startswith(".") or FOLDER_DOCS.match(f):
+                        continue
+                    candidate = Path(folder, f)
+                    if candidate.is_symlink() and (why := _link_problem(candidate, root)):
+                        if on_skip:
+                            on_skip(f"{shown(candidate)}: {why}; skipped")
+                        continue
+                    found.append(candidate)
             yield from (str(p) for p in sorted(found, key=lambda p: p.relative_to(path).parts))
         else:
             yield str(item)
+
+
+def _link_problem(link: Path, root: Path) -> str | None:
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a broken or looping symbolic link"
+    if not target.is_relative_to(root):
+        return f"a symbolic link to {shown(target)}, outside the folder"
+    return None

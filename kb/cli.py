@@ -117,7 +117,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json:
     from kb.writer import Writer
 
     settings = _settings(ctx)
-    files = list(sources.iter_files(paths))
+    skipped: list[str] = []
+    files = list(sources.iter_files(paths, on_skip=skipped.append))  # walked once: the progress bar needs the total
     show_bar = not as_json and sys.stderr.isatty()
     bar = tqdm(total=len(files), unit="source", disable=not show_bar, file=sys.stderr)
 
@@ -135,15 +136,20 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json:
                 line += f"  ({entry.records} record{'s' if entry.records != 1 else ''}, {entry.triples} triples{claims})"
             for p in entry.problems:
                 line += f"\n          skipped: {p}"
+            for w in entry.warnings:
+                line += f"\n          dropped: {w}"
             tqdm.write(line, file=sys.stderr) if show_bar else click.echo(line, err=True)
 
     with Writer(settings) as w:
         w.load_ontology()
         report = ingest_paths(w, files, fmt=fmt, on_progress=progress)
     bar.close()
+    report.skipped[:0] = skipped
     doc = report.as_json()
+    for skipped in report.skipped:
+        click.echo(f"skipped   {skipped}", err=True)
     _emit(doc, as_json, f"{doc['stored']} stored, {doc['unchanged']} unchanged, {doc['rejected']} rejected")
-    ctx.exit(1 if report.partial else 0)
+    ctx.exit(2 if report.internal else 1 if report.partial else 0)
 
 
 @cli.command("sources")

@@ -21,8 +21,9 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from kb import dumps, versions
+from kb.checks import RecordRejected, check_record, clean_text
 from kb.config import Settings
-from kb.errors import NotFound
+from kb.errors import KBError, NotFound
 from kb.index import documents, open_index, study_document
 from kb.merge import rank
 from kb.model import Source, Study
@@ -44,6 +45,27 @@ FORMAT = 2
 class WriteResult:
     status: str  # "stored", "unchanged", "removed"
     triples: int = 0
+    warnings: tuple[str, ...] = ()  # fields dropped because the store or index could not hold them
+    rejected: tuple[str, ...] = ()  # records that could not be stored at all
+
+
+class SourceNotStored(KBError):
+    """A source could not be stored; it was rolled back alone (the message says why)."""
+
+
+def _checked(source: Source) -> tuple[Source, list[str], list[str]]:
+    """The source with every record checked (kb.checks): its records, the warnings, the rejections."""
+    records, warnings, rejected = [], [], []
+    for record in source.records:
+        try:
+            checked, dropped = check_record(record)
+        except RecordRejected as e:
+            rejected.append(f"record {clean_text(record.id)[:60]!r}: {e}")
+            continue
+        records.append(checked)
+        warnings += [f"record {checked.id}: {w}" for w in dropped]
+    location = clean_text(source.location)
+    return replace(source, records=tuple(records), location=location), warnings, rejected
 
 
 class Writer:
@@ -107,31 +129,66 @@ class Writer:
     def replace_source(self, source: Source) -> WriteResult:
         """Store a source's graph whole (replacing any earlier one), then its index documents.
 
+        Every record is checked first (kb.checks): a bad field costs that field, a record that cannot be
+        stored costs that record, and both are reported. Should the store or the index still fail, this
+        source alone is rolled back to what it was and SourceNotStored is raised; the rest of the batch
+        and the version being built are untouched.
+
         A study that other sources describe too (the same IRI in another graph) is indexed as the
         merged record (kb.merge), re-read from the store once this source is in it.
         """
-        if self.checksum_of(source.id) == source.checksum:
+        previous_checksum = self.checksum_of(source.id)
+        if previous_checksum == source.checksum:
             return WriteResult("unchanged")
+        source, warnings, rejected = _checked(source)
+        if not source.records:
+            raise SourceNotStored("; ".join(rejected) or "no records to store")
         graph_iri = self.res.source(source.id)
-        source, taken_over = self._one_node_per_study(source, graph_iri)
+        previous = self._graph_bytes(graph_iri) if previous_checksum is not None else None
+        source, takeovers = self._one_node_per_study(source, graph_iri)
         source = replace(source, records=tuple(canonical(r) for r in source.records))
         new_iris = {self.res.study(r.id) for r in source.records if isinstance(r, Study)}
         old_iris = set(self._studies_in(graph_iri))
-        shared = self._described_elsewhere(new_iris | old_iris, graph_iri) | taken_over
-        graph = source_ntriples(source, self.res)  # straight to N-Triples: no rdflib Graph to build and serialise
-        count, ntriples = len(graph), graph.serialize()
-        del graph  # a large source's lines are hundreds of MB; free them before the store loads the bytes
-        self._forget_documents(sources={source.id}, iris=shared | old_iris)
-        # Oxigraph loads outside the GIL, so the store and the index are written side by side;
-        # any failure of either raises here and the whole unpublished version is discarded.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
-            stored = pool.submit(self.store.replace_graph, graph_iri, ntriples)
-            del ntriples
-            self._add_documents(documents(source.records, source.id, self.vocab, self.res, skip=shared))
-            stored.result()
-        self._index_merged(shared)
+        shared = self._described_elsewhere(new_iris | old_iris, graph_iri) | {new for _, _, new in takeovers}
+        try:
+            graph = source_ntriples(source, self.res)  # straight to N-Triples: no rdflib Graph to build and serialise
+            count, ntriples = len(graph), graph.serialize()
+            del graph  # a large source's lines are hundreds of MB; free them before the store loads the bytes
+            self._forget_documents(sources={source.id}, iris=shared | old_iris)
+            # Oxigraph loads outside the GIL, so the store and the index are written side by side.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
+                stored = pool.submit(self.store.replace_graph, graph_iri, ntriples)
+                del ntriples
+                self._add_documents(documents(source.records, source.id, self.vocab, self.res, skip=shared))
+                stored.result()
+            for graph, old, new in takeovers:
+                self._rekey(graph, old, new)
+            self._forget_documents(iris={old for _, old, _ in takeovers})
+            self._index_merged(shared)
+        except Exception as e:  # whatever failed, this source alone goes back to what it was
+            self._roll_back(source.id, previous, old_iris | shared)
+            raise SourceNotStored(f"{type(e).__name__}: {e}") from e
         self.changed = True
-        return WriteResult("stored", count)
+        return WriteResult("stored", count, tuple(warnings), tuple(rejected))
+
+    def _graph_bytes(self, graph: str) -> bytes:
+        triples = self.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+    def _roll_back(self, source_id: str, previous: bytes | None, iris: set[str]) -> None:
+        """Put one source back as it was before this write: its graph, and the index documents it feeds."""
+        graph = self.res.source(source_id)
+        self.store.update(f"DROP SILENT GRAPH <{graph}>")
+        if previous:
+            self.store.replace_graph(graph, previous)
+        self._forget_documents(sources={source_id}, iris=iris)  # commits first when its new documents are pending
+        if previous:
+            g = to_rdflib(ox.parse(previous, format=ox.RdfFormat.N_TRIPLES))
+            records = [*studies_in(g, self.res), *articles_in(g, self.res)]
+            here = self._described_elsewhere({self.res.study(r.id) for r in records if isinstance(r, Study)}, graph)
+            self._add_documents(documents(records, source_id, self.vocab, self.res, skip=here))
+            iris = iris | here
+        self._index_merged(iris)
 
     def remove_source(self, source_id: str) -> WriteResult:
         graph = self.res.source(source_id)
@@ -191,13 +248,13 @@ class Writer:
             found.update(r["s"] for r in rows)
         return found
 
-    def _one_node_per_study(self, source: Source, graph: str) -> tuple[Source, set[str]]:
+    def _one_node_per_study(self, source: Source, graph: str) -> tuple[Source, list[tuple[str, str, str]]]:
         """Give one IRI to the records of one publication. A study of this source and a study of another
         source with the same DOI or PMID (or two registrations with one NCT number) become one node, under the
         id of the better-ranked source (kb.merge; on a tie, the one already in the KB). Ingest already gives a
         record a known study's id; this catches the rest, such as a curated record added after an export that
         held the same paper. Returns the source (its records renamed where they join another's node) and the
-        IRIs of other sources' studies renamed to one of this source's."""
+        takeovers to apply once it is stored: (graph, study IRI there, this source's study IRI)."""
         mine = {}
         for r in source.records:
             if isinstance(r, Study):
@@ -207,7 +264,7 @@ class Writer:
                 for x in ids:
                     mine.setdefault(x, r.id)
         if not mine:
-            return source, set()
+            return source, []
         rows = [
             row
             for values in _values(json.dumps(x) for x in mine)
@@ -224,7 +281,7 @@ class Writer:
         ]
         my_rank = rank(source.format)
         rename: dict[str, str] = {}
-        taken_over: set[str] = set()
+        takeovers: list[tuple[str, str, str]] = []
         for row in sorted(rows, key=lambda r: (rank(r["format"]), r["other"])):
             own_id = mine[row["key"]]
             other_id = self.res.kind_and_id(row["other"])[1]
@@ -235,13 +292,11 @@ class Writer:
             if rank(row["format"]) <= my_rank:
                 rename[own_id] = other_id
             else:
-                self._rekey(row["g"], row["other"], self.res.study(own_id))
-                self._forget_documents(iris={row["other"]})
-                taken_over.add(self.res.study(own_id))
+                takeovers.append((row["g"], row["other"], self.res.study(own_id)))
         if rename:
             records = tuple(replace(r, id=rename.get(r.id, r.id)) if isinstance(r, Study) else r for r in source.records)
             source = replace(source, records=records)
-        return source, taken_over
+        return source, takeovers
 
     def _rekey(self, graph: str, old: str, new: str) -> None:
         """Rename a study (and the nodes it owns) inside one source graph."""

@@ -108,3 +108,49 @@ def test_reader_keeps_its_version_until_refresh(fresh_data):
     assert reader.stats()["studies"] == 1  # still the version it opened
     assert reader.refresh()
     assert reader.stats()["studies"] == 2
+
+
+def test_a_source_that_fails_at_store_time_is_rolled_back_alone(fresh_data, monkeypatch):
+    """A fault injected into the store for one source: that source goes back to what it was (graph and index
+    documents), the others of the batch are stored and published."""
+    from kb.store import EmbeddedStore
+    from kb.writer import SourceNotStored
+
+    with Writer(fresh_data) as w:
+        w.replace_source(source([study("a1", title="The first version of A")], id="a"))
+    real = EmbeddedStore.replace_graph
+
+    def failing(self, graph, ntriples):  # fails on the new data, not on the rollback's restore of the old
+        if b"A second version of A" in ntriples or b"never gets in" in ntriples:
+            raise OSError("injected: disk full")
+        return real(self, graph, ntriples)
+
+    monkeypatch.setattr(EmbeddedStore, "replace_graph", failing)
+    with Writer(fresh_data) as w:
+        with pytest.raises(SourceNotStored, match="injected: disk full"):
+            w.replace_source(source([study("a1", title="A second version of A")], checksum="c2", id="a"))
+        with pytest.raises(SourceNotStored):
+            w.replace_source(source([study("b1", title="A source that never gets in")], id="b"))
+        assert w.replace_source(source([study("c1", title="A source stored beside the failures")], id="c")).status == "stored"
+    monkeypatch.undo()
+    kb = KB(fresh_data)
+    assert kb.study("a1").title == "The first version of A"  # rolled back, not half-replaced
+    assert kb.study("c1").title.startswith("A source stored")
+    with pytest.raises(NotFound):
+        kb.study("b1")
+    hits = [h["iri"] for h in kb.searcher().documents()]
+    assert sorted(h.rsplit("/", 1)[-1] for h in hits) == ["a1", "c1"]  # one document each, the old A's
+    assert kb.searcher().document(iri=kb.res.study("a1"))["source"] == "a"
+
+
+def test_a_record_the_store_cannot_hold_costs_that_record_or_field_only(fresh_data):
+    from kb.model import Article
+
+    bad_id = Article(id="a b>c", title="An article whose id is not an IRI segment")
+    with Writer(fresh_data) as w:
+        result = w.replace_source(source([study("ok1", n=2**40, url="https://example.org/x y"), bad_id], id="mixed"))
+    assert result.status == "stored"
+    assert any("n 1099511627776" in x for x in result.warnings)
+    assert result.rejected and "id 'a b>c'" in result.rejected[0]
+    s = KB(fresh_data).study("ok1")
+    assert s.n is None and s.url == "https://example.org/x%20y"

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kb.checks import SAFE_ID
 from kb.errors import UnknownTerm
 from kb.links import classify
 from kb.model import STUDY_CONCEPT_FIELDS, Arm, Finding, Provenance, Study
@@ -43,15 +44,28 @@ ARM_KEYS = {"label", "n", "events", "value", "unit", "sd"}
 MAX_INT = 2**31 - 1  # what the index's numeric fields hold
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without aliases: a curated record never needs one, and an alias bomb expands to gigabytes."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a curated record",
+                                              event.start_mark)  # fmt: skip
+        return super().compose_node(parent, index)
+
+
 def parse(path: Path, data: bytes, vocab: Vocabulary | None = None) -> Iterator[Study | Problem]:
     vocab = vocab or load_vocab()
     name = str(path)
     try:
-        doc = yaml.safe_load(decode(name, data))
+        doc = yaml.load(decode(name, data), Loader=_Loader)  # noqa: S506 - a SafeLoader without aliases
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ParseError(Problem(name, line, None, "a YAML document", str(getattr(e, "problem", e)))) from None
+    except RecursionError:
+        raise ParseError(Problem(name, None, None, "a YAML document of ordinary depth", "nesting too deep")) from None
     if not isinstance(doc, dict):
         raise ParseError(Problem(name, None, None, "a YAML mapping of study fields", type(doc).__name__))
     try:
@@ -74,6 +88,8 @@ def study_from_dict(doc: dict[str, Any], where: str, vocab: Vocabulary) -> Study
     for key in ("id", "title"):
         if not isinstance(doc.get(key), str) or not doc[key].strip():
             raise _FieldProblem(key, "a non-empty string", doc.get(key))
+    if not SAFE_ID.fullmatch(doc["id"]):
+        raise _FieldProblem("id", "letters, digits, '.', '_', '~' or '-' (it becomes an IRI)", doc["id"])
     year = _int(doc, "year")
     if not isinstance(doc.get("design"), str):
         raise _FieldProblem("design", "a design label", doc.get("design"))

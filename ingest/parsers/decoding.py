@@ -9,10 +9,27 @@ Windows-1252, the usual encoding of exports made on Windows.
 from __future__ import annotations
 
 import codecs
+import re
 
 from .record import ParseError, Problem
 
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[\w.:-]+\2""")
+
+
+def to_utf8(data: bytes) -> bytes:
+    """UTF-16 with a byte-order mark (LE or BE, as EndNote and other Windows tools save exports) as UTF-8,
+    with an XML declaration's encoding rewritten to match; other bytes are returned as they are."""
+    if not data.startswith(UTF16_BOMS):
+        return data
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError:
+        return data  # check_bytes names it
+    out = text.encode("utf-8")
+    return _XML_ENCODING.sub(rb"\1\2UTF-8\2", out, count=1)
 
 
 def check_bytes(path: str, data: bytes) -> None:
@@ -22,7 +39,7 @@ def check_bytes(path: str, data: bytes) -> None:
         got = "an empty file" if not body else "a file holding only whitespace"
         raise ParseError(Problem(path, None, None, "some content", got))
     if data.startswith(UTF16_BOMS):
-        raise ParseError(Problem(path, None, None, "UTF-8 text", "UTF-16 text (save the file as UTF-8)"))
+        raise ParseError(Problem(path, None, None, "UTF-8 or UTF-16 text", "UTF-16 bytes that do not decode"))
     nul = data.find(b"\x00")
     if nul >= 0:
         raise ParseError(Problem(path, None, None, "text", f"binary content (NUL byte at offset {nul})"))
