@@ -22,6 +22,9 @@ class Settings:
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_chars: int = 20_000
+    sparql_max_bytes: int = 50 * 1024 * 1024
+    sparql_max_memory_mb: int = 512
+    sparql_concurrency: int = 2
     max_query_chars: int = 2_000
     max_page_size: int = 100
     sparql_rate_per_minute: float = 120.0
@@ -61,6 +64,9 @@ HELP = {
     "sparql_timeout": "Seconds a SPARQL query from the web may run before it is cancelled (503).",
     "sparql_max_rows": "Most rows a SPARQL SELECT (or triples a CONSTRUCT/DESCRIBE) from the web returns; the cap is stated in the response.",
     "sparql_max_chars": "Longest SPARQL query the endpoint accepts, in characters (PREFIX lines included).",
+    "sparql_max_bytes": "Longest SPARQL answer the endpoint sends, in bytes; a longer one is refused with 503 (not cut mid-document).",
+    "sparql_max_memory_mb": "Memory a SPARQL query from the web may use, in MB, beyond the open store; past it the query is stopped (503).",
+    "sparql_concurrency": "SPARQL queries from the web that may run at once on this machine (all workers together); more get 503 with Retry-After at once.",
     "max_query_chars": "Longest search query accepted, in characters.",
     "max_page_size": "Largest `limit` a search request may ask for.",
     "sparql_rate_per_minute": "SPARQL queries a client may send per minute (per worker); beyond it, 429 with Retry-After. 0 turns the limit off.",

@@ -1,4 +1,4 @@
-"""Document sets as Python big-integer bitmaps, built once per searcher.
+"""Document sets as Python big-integer bitmaps, built once per KB version and shared by its readers.
 
 Bit d is set when Whoosh document number d is in the set. Intersections are `&`,
 counts are `int.bit_count()`: a facet count over 100,000 documents costs about a
@@ -52,9 +52,10 @@ class DocSets:
         self.n_known = 0  # a document without n reads as 0 from the column; its n_band is empty
         for bits in self.values["n_band"].values():
             self.n_known |= bits
-        self.rank = reader.column_reader("rank")
-        self.year = reader.column_reader("year")
-        self.n = reader.column_reader("n")
+        # plain lists, not Whoosh column readers: a DocSets is shared by every thread of a process
+        self.rank = list(reader.column_reader("rank"))
+        self.year = list(reader.column_reader("year"))
+        self.n = list(reader.column_reader("n"))
         self._orders: dict[str, tuple[list[int], list[int]]] = {}
         self._numeric: dict[str, dict[int, int]] = {}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import versions
@@ -33,56 +34,119 @@ def _check_id(id: str) -> None:
         raise NotFound(f"no record with id {id[:80]!r}: ids are letters, digits, '.', '_', '~' and '-'", id=id[:200])
 
 
+@dataclass
+class _View:
+    """One published version as a reader sees it: its store, index, bitmaps and counts, shared by all threads."""
+
+    dir: Path
+    store: object
+    index: object
+    meta: dict
+    generation: int
+    docsets: object = None  # kb.docsets.DocSets, built once per version
+    stats: dict | None = None
+    searchers: dict = field(default_factory=dict)  # native thread id -> Whoosh searcher
+
+
 class KB:
-    def __init__(self, settings: Settings, vocab: Vocabulary | None = None) -> None:
+    """Read-only access to the current published version, for one process.
+
+    `refresh()` follows the `current` symlink. By default it switches at once (the CLI, tests); a
+    server passes `warm=True`, and then a new version is opened, its bitmaps built and its counts
+    taken on a background thread while requests go on with the old one, which is swapped out only
+    when the new one is ready: no request pays for a publish.
+    """
+
+    def __init__(self, settings: Settings, vocab: Vocabulary | None = None, warm: bool = False) -> None:
         self.settings = settings
         self.vocab = vocab or load_vocab()
         self.res = Resources()
+        self.warm = warm
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self.version_dir: Path | None = None
-        self._open()
+        self._warming: Path | None = None
+        self._view = self._load(self._current(), 1)
 
-    def _open(self) -> None:
+    def _current(self) -> Path:
         current = versions.current_dir(self.settings.data)
         if current is None:
             raise Unavailable(f"no knowledge base in {self.settings.data}; run `kapkb init` first")
-        self.store = open_store(self.settings, current / "store", read_only=True)
-        self.index = open_index(current / "index")
-        self.meta = versions.meta(current)
-        self.version_dir = current
-        self.generation = getattr(self, "generation", 0) + 1
-        self._stats: dict | None = None
+        return current
+
+    def _load(self, current: Path, generation: int) -> _View:
+        return _View(
+            dir=current,
+            store=open_store(self.settings, current / "store", read_only=True),
+            index=open_index(current / "index"),
+            meta=versions.meta(current),
+            generation=generation,
+        )
+
+    # the current view's parts, under the names callers use
+    store = property(lambda self: self._view.store)
+    index = property(lambda self: self._view.index)
+    meta = property(lambda self: self._view.meta)
+    version_dir = property(lambda self: self._view.dir)
+    generation = property(lambda self: self._view.generation)
 
     @property
     def version(self) -> str:
         return self.meta.get("version", "unknown")
 
     def refresh(self) -> bool:
-        """Switch to a newer published version if there is one; True when switched."""
+        """Move to a newer published version if there is one; True when this call switched (at once)."""
         current = versions.current_dir(self.settings.data)
-        if current is None or current == self.version_dir:
+        if current is None or current == self._view.dir:
+            return False
+        if self.warm:
+            self._warm_in_background(current)
             return False
         with self._lock:
-            if versions.current_dir(self.settings.data) != self.version_dir:
-                self._open()
+            if current != self._view.dir:
+                self._view = self._load(current, self._view.generation + 1)
         return True
 
-    def searcher(self):
-        """A Whoosh searcher for this thread, reused across requests (opening one costs ~20 ms)."""
-        local = self._local
-        if getattr(local, "generation", None) != self.generation:
-            if getattr(local, "searcher", None) is not None:
-                local.searcher.close()
-            local.searcher = self.index.searcher()
-            local.generation = self.generation
-            local.cache = {}
-        return local.searcher
+    def _warm_in_background(self, current: Path) -> None:
+        with self._lock:
+            if self._warming == current:
+                return
+            self._warming = current
 
-    def searcher_cache(self) -> dict:
-        """Per-searcher memo (facet posting sets); dropped with the searcher on refresh."""
-        self.searcher()
-        return self._local.cache
+        def warm() -> None:
+            try:
+                view = self._load(current, self._view.generation + 1)
+                view.searchers[threading.get_native_id()] = view.index.searcher()
+                view.docsets = _build_docsets(view)
+                view.stats = self._count(view.store)
+                view.searchers.clear()  # that searcher belongs to this thread; request threads open their own
+                with self._lock:
+                    if self._warming == current:
+                        self._view = view
+                        self._warming = None
+            except Exception:  # a version pruned while warming, a store that failed to open: retry next request
+                with self._lock:
+                    self._warming = None
+
+        _background(warm)
+
+    def searcher(self):
+        """A Whoosh searcher for this OS thread and version, reused across requests (opening one costs ~20 ms).
+
+        Keyed by the native thread, so a gevent server's greenlets share their process's searcher."""
+        view = self._view
+        tid = threading.get_native_id()
+        searcher = view.searchers.get(tid)
+        if searcher is None:
+            searcher = view.searchers[tid] = view.index.searcher()
+        return searcher
+
+    def docsets(self):
+        """The bitmaps of this version (kb.docsets), built once and shared by every thread."""
+        view = self._view
+        if view.docsets is None:
+            with self._lock:
+                if view.docsets is None:
+                    view.docsets = _build_docsets(view, self.searcher())
+        return view.docsets
 
     # -- records -----------------------------------------------------------
 
@@ -119,9 +183,10 @@ class KB:
 
     def stats(self) -> dict:
         """Counts of this version (computed once: a published version never changes)."""
-        if self._stats is None:
-            self._stats = self._count()
-        return dict(self._stats)
+        view = self._view
+        if view.stats is None:
+            view.stats = self._count(view.store)
+        return dict(view.stats)
 
     def record_counts(self) -> dict:
         """How complete the study records are: identifiers, author lists, primary sources."""
@@ -139,7 +204,8 @@ class KB:
         row = self.store.select(q)[0]
         return {k: int(v or 0) for k, v in row.items()}
 
-    def _count(self) -> dict:
+    @staticmethod
+    def _count(store) -> dict:
         """Distinct resources of each class: a study several sources describe is one study."""
         q = """
         PREFIX kap: <https://w3id.org/kapkb/ontology#>
@@ -148,9 +214,31 @@ class KB:
           GRAPH ?g { ?s a ?t }
           VALUES ?t { kap:Study kap:Article kap:Claim kap:Finding kap:Source skos:Concept }
         } GROUP BY ?t"""
-        by_type = {row["t"]: int(row["n"]) for row in self.store.select(q)}
+        by_type = {row["t"]: int(row["n"]) for row in store.select(q)}
         names = {"Study": "studies", "Article": "articles", "Claim": "claims", "Finding": "findings", "Source": "sources"}
         counts = {name: by_type.get(f"https://w3id.org/kapkb/ontology#{cls}", 0) for cls, name in names.items()}
         counts["concepts"] = by_type.get("http://www.w3.org/2004/02/skos/core#Concept", 0)
-        counts["triples"] = len(self.store)
+        counts["triples"] = len(store)
         return counts
+
+
+def _build_docsets(view: _View, searcher=None):
+    from kb.docsets import DocSets
+
+    return DocSets(searcher or view.index.searcher())
+
+
+def _background(fn) -> None:
+    """Run `fn` on an OS thread: gevent's thread pool under a gevent server (a greenlet would block the
+    loop for the whole warm-up), a plain daemon thread elsewhere."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            import gevent
+
+            gevent.get_hub().threadpool.spawn(fn)
+            return
+    except ImportError:
+        pass
+    threading.Thread(target=fn, daemon=True, name="kapkb-warm").start()

@@ -102,11 +102,8 @@ class Found:
 
 
 def docsets(kb) -> DocSets:
-    """The bitmaps of the current searcher, built on first use (per KB version and thread)."""
-    cache = kb.searcher_cache()
-    if "docsets" not in cache:
-        cache["docsets"] = DocSets(kb.searcher())
-    return cache["docsets"]
+    """The bitmaps of the current version, built on first use and shared (kb.reader.KB.docsets)."""
+    return kb.docsets()
 
 
 def find(kb, raw: str, sort: str = "evidence") -> Found:

@@ -140,21 +140,29 @@ def execute(
     graph_format: str = "turtle",
     timeout: float | None = None,
     max_rows: int | None = None,
+    max_bytes: int | None = None,
     **dataset: Any,
 ) -> Result:
-    """Check and run a query within `timeout` seconds, keeping at most `max_rows` rows or triples."""
+    """Check and run a query within `timeout` seconds, keeping at most `max_rows` rows or triples; an answer
+    longer than `max_bytes` is refused (QueryTooLarge) rather than cut mid-document.
+
+    A query that names its own dataset (FROM, FROM NAMED) gets it; otherwise the default graph is the union
+    of every source's graph, as everywhere in kapkb."""
     checked = check(query)
     check_graphs(iri for iris in dataset.values() for iri in iris or ())
     deadline = _Deadline(timeout)
+    options = {k: v for k, v in dataset.items() if v}
+    if checked.graphs and not options:
+        options["query_dataset"] = True
 
     def evaluate() -> Result:
-        results = store.results(checked.text, **{k: v for k, v in dataset.items() if v})
+        results = store.results(checked.text, **options)
         if checked.form == "ASK" or isinstance(results, ox.QueryBoolean | bool):
             media, fmt = RESULT_FORMATS[result_format]
             return Result("ASK", media, _boolean(results, fmt), None, False, max_rows)
         if checked.form == "SELECT":
-            return _select(checked, results, result_format, max_rows, deadline)
-        return _graph(checked, results, graph_format, max_rows, deadline)
+            return _select(checked, results, result_format, max_rows, deadline, max_bytes)
+        return _graph(checked, results, graph_format, max_rows, deadline, max_bytes)
 
     return _within(evaluate, timeout)
 
@@ -239,38 +247,95 @@ def _boolean(results: Any, fmt: ox.QueryResultsFormat) -> bytes:
     return results.serialize(format=fmt)
 
 
-def _select(checked: CheckedQuery, solutions: Any, fmt_name: str, cap: int | None, deadline: _Deadline) -> Result:
+class QueryTooLarge(Unavailable):
+    """The answer would be longer than the endpoint sends."""
+
+
+class _Capped:
+    """A write-only buffer that refuses to grow past `limit` bytes (Oxigraph serialises into it)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.size, self.parts = limit, 0, []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise QueryTooLarge(_too_large(self.limit))
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _too_large(limit: int) -> str:
+    return f"the answer is longer than {limit / 1024 / 1024:g} MB, the most this endpoint sends; add a LIMIT or select less"
+
+
+def _serialize(results: Any, fmt: Any, limit: int | None) -> bytes:
+    """Oxigraph's own serialiser, stopped as soon as the answer passes `limit` bytes."""
+    out = _Capped(limit)
+    try:
+        results.serialize(out, format=fmt)
+    except Exception:  # pyoxigraph may wrap what the writer raised
+        if out.limit is not None and out.size > out.limit:
+            raise QueryTooLarge(_too_large(out.limit)) from None
+        raise
+    return out.value()
+
+
+def _select(checked: CheckedQuery, solutions: Any, fmt_name: str, cap: int | None, deadline: _Deadline,
+            max_bytes: int | None = None) -> Result:  # fmt: skip
     media, fmt = RESULT_FORMATS[fmt_name]
     if cap is None or (checked.limit is not None and checked.limit <= cap):
         # the query cannot exceed the cap: let Oxigraph serialise it natively (fast path)
-        return Result("SELECT", media, solutions.serialize(format=fmt), None, False, cap)
+        return Result("SELECT", media, _serialize(solutions, fmt, max_bytes), None, False, cap)
     names = [v.value for v in solutions.variables]
     rows: list[dict[str, Any]] = []
     truncated = False
+    size = 0
     for i, solution in enumerate(solutions):
         if i == cap:
             truncated = True
             break
         deadline.check(i)
-        rows.append({n: _json_term(t) for n, t in zip(names, solution, strict=True) if t is not None})
+        row = {n: _json_term(t) for n, t in zip(names, solution, strict=True) if t is not None}
+        if max_bytes is not None:
+            size += sum(len(c["value"]) for c in row.values() if isinstance(c.get("value"), str)) + 16
+            if size > max_bytes:
+                raise QueryTooLarge(_too_large(max_bytes))
+        rows.append(row)
     body = json.dumps({"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False).encode("utf-8")
     if fmt_name != "json":
         body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt)
+    if max_bytes is not None and len(body) > max_bytes:
+        raise QueryTooLarge(_too_large(max_bytes))
     return Result("SELECT", media, body, len(rows), truncated, cap)
 
 
-def _graph(checked: CheckedQuery, triples: Iterable[ox.Triple], fmt_name: str, cap: int | None, deadline: _Deadline) -> Result:
+def _graph(checked: CheckedQuery, triples: Iterable[ox.Triple], fmt_name: str, cap: int | None, deadline: _Deadline,
+           max_bytes: int | None = None) -> Result:  # fmt: skip
     media, fmt = GRAPH_FORMATS[fmt_name]
     kept: list[ox.Triple] = []
     truncated = False
+    size = 0
     for i, triple in enumerate(triples):
         if cap is not None and i == cap:
             truncated = True
             break
         deadline.check(i)
+        if max_bytes is not None:
+            size += len(str(triple))
+            if size > max_bytes:
+                raise QueryTooLarge(_too_large(max_bytes))
         kept.append(triple)
     prefixes = None if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else {p: str(ns) for p, ns in PREFIXES.items()}
     body = ox.serialize(kept, format=fmt, prefixes=prefixes)
+    if max_bytes is not None and len(body) > max_bytes:
+        raise QueryTooLarge(_too_large(max_bytes))
     return Result(checked.form, media, body, len(kept), truncated, cap)
 
 

@@ -95,8 +95,9 @@ class EmbeddedStore:
         self.read_only = read_only
 
     def _query(self, query: str, **dataset: Any) -> Any:
-        """Every named graph is visible in the default graph unless the caller picks a dataset."""
-        options: dict[str, Any] = {"use_default_graph_as_union": True}
+        """Every named graph is visible in the default graph unless the caller or the query picks a dataset
+        (`query_dataset`: the query's own FROM / FROM NAMED apply)."""
+        options: dict[str, Any] = {} if dataset.get("query_dataset") else {"use_default_graph_as_union": True}
         if dataset.get("default_graph_uri"):
             options = {"default_graph": [ox.NamedNode(u) for u in dataset["default_graph_uri"]]}
         if dataset.get("named_graph_uri"):
@@ -227,6 +228,7 @@ class RemoteStore:
 
     def results(self, query: str, **dataset: Any) -> Any:
         """The same kinds of result as the embedded store, parsed from the server's JSON or N-Triples answer."""
+        dataset.pop("query_dataset", None)  # the server applies a query's FROM / FROM NAMED itself
         accept = f"{RESULT_FORMATS['json'][0]}, application/n-triples;q=0.9"
         media, body = self._post(self.query_endpoint, query, "application/sparql-query", accept, **dataset)
         rdf_format = ox.RdfFormat.from_media_type(media) if media else None

@@ -10,7 +10,7 @@ from kb.reader import KB
 def get_kb() -> KB:
     kb = current_app.extensions.get("kapkb")
     if kb is None:
-        kb = KB(current_app.config["KAPKB"])
+        kb = KB(current_app.config["KAPKB"], warm=current_app.config.get("KAPKB_WARM", False))
         current_app.extensions["kapkb"] = kb
     else:
         kb.refresh()

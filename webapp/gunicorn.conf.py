@@ -1,15 +1,16 @@
 """Gunicorn settings for kapkb, sized for 2 cores; `kapkb serve` passes this file with -c.
 
-sync workers: pyoxigraph cannot cancel a query, and under sync workers gunicorn's
---timeout kills a runaway request (the worker restarts); gthread would not
-(STACK-NOTES.md).
+gevent workers (webapp/serving.py): slow clients cost a greenlet each, headers must arrive within
+`keepalive` seconds and a connection silent for 30 s is dropped. SPARQL runs in executor processes
+(kb.sparql_pool), so no request can hold a worker with a query pyoxigraph cannot cancel.
 """
 
 import multiprocessing
 import os
 
 workers = int(os.environ.get("KAPKB_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
-worker_class = "sync"
+worker_class = "webapp.serving.GeventWorker"
+worker_connections = 1000  # open connections per worker, slow ones included
 timeout = int(os.environ.get("KAPKB_WORKER_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
@@ -26,6 +27,7 @@ def post_worker_init(worker):
     from kb.errors import KBError
 
     app = worker.wsgi
+    app.config["KAPKB_WARM"] = True  # new versions are warmed on a background thread, not on a request
     try:
         with app.app_context():
             from kb.search import search

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 import time
 
 import pyoxigraph as ox
@@ -24,6 +22,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, VOID
 
 from kb import sparql as safe
+from kb import sparql_pool as pool
 from kb.errors import BadRequest, Forbidden, KBError
 from kb.examples import EXAMPLES
 from kb.namespaces import sparql_prefixes
@@ -76,19 +75,18 @@ def endpoint():
         return editor(sparql_prefixes() + "\n" + DEFAULT_QUERY) if html else service_description()
     settings = current_app.config["KAPKB"]
     kb = get_kb()
+    store = None if settings.remote else kb.version_dir / "store"
     started = time.perf_counter()
     try:
         if html:
-            result = safe.execute(kb.store, query, "json", "ntriples", settings.sparql_timeout, settings.sparql_max_rows, **dataset)
+            result = pool.execute(settings, store, query, "json", "ntriples", **dataset)
             return editor(query, result=result, elapsed=time.perf_counter() - started)
         if safe.check(query).form in ("SELECT", "ASK"):
             result_fmt, graph_fmt = negotiate.choose(negotiate.RESULT_OFFERS, "json"), "turtle"
         else:
             result_fmt, graph_fmt = "json", negotiate.choose(negotiate.GRAPH_OFFERS, "turtle")
-        result = safe.execute(kb.store, query, result_fmt, graph_fmt, settings.sparql_timeout, settings.sparql_max_rows, **dataset)
+        result = pool.execute(settings, store, query, result_fmt, graph_fmt, **dataset)
     except KBError as e:
-        if isinstance(e, safe.QueryTimeout):
-            retire_if_stuck(e)
         if html:
             return editor(query, error=e)
         raise
@@ -128,15 +126,6 @@ def data_response(result: safe.Result) -> Response:
     if result.count is not None:
         resp.headers["X-KAPKB-Result-Count"] = str(result.count)
     return resp
-
-
-def retire_if_stuck(e: safe.QueryTimeout) -> None:
-    """pyoxigraph cannot cancel a query. Under gunicorn, answer 503, then let this worker exit
-    gracefully (SIGTERM: it finishes the response first); the query dies with the process and
-    gunicorn starts a fresh worker. Elsewhere (tests, the dev server) the query runs to its end."""
-    if e.running and request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
-        log.warning("SPARQL query overran its time limit and is still running; retiring worker %d", os.getpid())
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def service_description() -> Response:
