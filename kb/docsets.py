@@ -35,6 +35,11 @@ def members(bits: int) -> list[int]:
     return out
 
 
+def _column(reader, name: str, size: int) -> list:
+    column = reader.column_reader(name)
+    return [column[d] for d in range(size)]
+
+
 class DocSets:
     """Per-searcher bitmaps of every (field, value), the live documents, and precomputed orders."""
 
@@ -52,10 +57,9 @@ class DocSets:
         self.n_known = 0  # a document without n reads as 0 from the column; its n_band is empty
         for bits in self.values["n_band"].values():
             self.n_known |= bits
-        # plain lists, not Whoosh column readers: a DocSets is shared by every thread of a process
-        self.rank = list(reader.column_reader("rank"))
-        self.year = list(reader.column_reader("year"))
-        self.n = list(reader.column_reader("n"))
+        # plain lists, not Whoosh column readers: a DocSets is shared by every thread of a process.
+        # Read by document number: iterating a multi-segment column skips segments that lack it.
+        self.rank, self.year, self.n = (_column(reader, name, self.size) for name in ("rank", "year", "n"))
         self._orders: dict[str, tuple[list[int], list[int]]] = {}
         self._numeric: dict[str, dict[int, int]] = {}
 

@@ -92,7 +92,8 @@ class Executor:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,  # a terminal's Ctrl-C goes to the server, which stops it
+            # no new session: with autogroup scheduling a process in its own session gets its own CPU share,
+            # and its nice level would then weigh nothing against the web workers
         )
 
     def kill(self) -> None:

@@ -347,8 +347,11 @@ def test_map_shows_adverse_effects_by_route(client, kb):
 def test_reading_list_page_offers_every_export_format(client):
     soup = page(client, "/reading-list")
     assert soup.select_one("[data-reading-list]") and soup.find("noscript")
-    formats = [a["data-rl-format"] for a in soup.select("a[data-rl-format]")]
-    assert formats == ["bibtex", "ris", "csljson", "csv", "apa", "vancouver", "ama", "markdown"]
+    formats = [b["data-rl-format"] for b in soup.select("button[data-rl-format]")]
+    assert formats == ["bibtex", "ris", "csljson", "csv", "markdown", "apa", "vancouver", "ama", "apa-html",
+                       "vancouver-html", "ama-html"]  # fmt: skip
+    form = soup.select_one("form[data-rl-export-form]")
+    assert form["action"] == "/export" and form["method"] == "post"  # the reader's notes go with the ids
     assert soup.find("script", src=re.compile("reading-list.js"))
 
 
