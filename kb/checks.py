@@ -129,6 +129,17 @@ def _items(name: str, items: tuple, where: str, warnings: list[str]) -> tuple:
     return tuple(out) if changed else items
 
 
+def finite(value: Any) -> Any:
+    """`value` with every NaN or infinity replaced by None, for JSON that strict parsers read."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -27,9 +27,15 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _emit(data: object, as_json: bool, text: str) -> None:
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        from kb.checks import finite
+
+        click.echo(json.dumps(finite(data), indent=2, ensure_ascii=False, default=str, allow_nan=False))
     else:
         click.echo(text)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _guard(fn):
@@ -71,7 +77,7 @@ def initialize(settings: Settings) -> dict:
 
     corpus = files("kb.corpus")
     paths = sorted(str(p) for p in corpus.iterdir() if p.name.endswith(".yaml"))
-    with Writer(settings) as w:
+    with Writer(settings, on_wait=_say) as w:
         onto = w.load_ontology()
         report = ingest_paths(w, paths, fmt="curated")
     return {"ontology": onto.status, **report.as_json(), "_report": report}
@@ -140,7 +146,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json:
                 line += f"\n          dropped: {w}"
             tqdm.write(line, file=sys.stderr) if show_bar else click.echo(line, err=True)
 
-    with Writer(settings) as w:
+    with Writer(settings, on_wait=_say) as w:
         w.load_ontology()
         report = ingest_paths(w, files, fmt=fmt, on_progress=progress)
     bar.close()
@@ -186,7 +192,7 @@ def remove(ctx: click.Context, source: str, as_json: bool) -> None:
     from kb.writer import Writer
 
     sid = source if "/" not in source and "." not in source else source_id(source)
-    with Writer(_settings(ctx)) as w:
+    with Writer(_settings(ctx), on_wait=_say) as w:
         w.remove_source(sid)
     _emit({"removed": sid}, as_json, f"removed {sid}")
 
@@ -205,6 +211,32 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     counts["review_studies"] = len(cov.included)
     counts["review_studies_in_kb"] = cov.in_kb
     _emit(counts, as_json, "\n".join(f"{k:22} {v}" for k, v in counts.items()) + f"\ncoverage: {cov.summary()}")
+
+
+@cli.command()
+@click.argument("dump", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def restore(ctx: click.Context, dump: Path, as_json: bool) -> None:
+    """Rebuild the KB (store, index, a new version) from a dump: kapkb.nq.gz, or a release folder holding one."""
+    import gzip
+
+    from kb.writer import Writer
+
+    path = dump / "kapkb.nq.gz" if dump.is_dir() else dump
+    if not path.exists():
+        raise KBCommandError(f"{dump}: expected kapkb.nq.gz or a release folder that holds it")
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh, Writer(_settings(ctx), on_wait=_say) as w:
+            graphs = w.restore(fh)
+    except (OSError, SyntaxError, EOFError) as e:
+        raise KBCommandError(f"{path}: not a readable N-Quads dump ({e})") from None
+    kb = _open_kb(ctx)
+    doc = {"restored_from": path.name, "graphs": graphs, "version": kb.version, **kb.stats()}
+    _emit(doc, as_json, f"restored {graphs} graphs from {path.name} as version {kb.version}: "
+                        f"{doc['studies']} studies, {doc['articles']} articles")  # fmt: skip
 
 
 @cli.command()
@@ -250,7 +282,7 @@ def reindex(ctx: click.Context, as_json: bool) -> None:
     """Rebuild the search index from the RDF store."""
     from kb.writer import Writer
 
-    with Writer(_settings(ctx)) as w:
+    with Writer(_settings(ctx), on_wait=_say) as w:
         n = w.reindex()
     _emit({"indexed": n}, as_json, f"indexed {n} records")
 

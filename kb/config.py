@@ -7,7 +7,7 @@ documented in the README, so code and docs cannot drift.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ class Settings:
     base: str = ""
     sparql_endpoint: str = ""
     sparql_update_endpoint: str = ""
+    sparql_user: str = ""
+    sparql_password: str = field(default="", repr=False)  # never printed with the settings
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_chars: int = 20_000
@@ -61,6 +63,8 @@ HELP = {
     "base": "Deprecated name of KAPKB_PUBLIC_URL, read when that is empty.",
     "sparql_endpoint": "SPARQL 1.1 query endpoint of a remote store; empty means the embedded Oxigraph store.",
     "sparql_update_endpoint": "SPARQL 1.1 update endpoint of the remote store (defaults to the query endpoint).",
+    "sparql_user": "User name for the remote store, sent by Basic or Digest authentication as the server asks.",
+    "sparql_password": "Password for the remote store; never logged, printed or written to the KB.",
     "sparql_timeout": "Seconds a SPARQL query from the web may run before it is cancelled (503).",
     "sparql_max_rows": "Most rows a SPARQL SELECT (or triples a CONSTRUCT/DESCRIBE) from the web returns; the cap is stated in the response.",
     "sparql_max_chars": "Longest SPARQL query the endpoint accepts, in characters (PREFIX lines included).",

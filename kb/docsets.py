@@ -36,8 +36,15 @@ def members(bits: int) -> list[int]:
 
 
 def _column(reader, name: str, size: int) -> list:
-    column = reader.column_reader(name)
-    return [column[d] for d in range(size)]
+    """A sortable column as a list by document number, read segment by segment (Whoosh's multi-segment column
+    reader mis-numbers documents when a segment lacks the column: a batch of articles has no year)."""
+    values = [0] * size
+    for leaf, offset in reader.leaf_readers():
+        if leaf.has_column(name):
+            column = leaf.column_reader(name)
+            for d in range(leaf.doc_count_all()):
+                values[offset + d] = column[d]
+    return values
 
 
 class DocSets:

@@ -61,7 +61,7 @@ ORDER BY DESC(?year)
         "ptsd-by-route",
         "By which routes has ketamine been given in studies of PTSD, and in which studies?",
         """
-SELECT ?route ?study ?title ?year ?design
+SELECT DISTINCT ?route ?study ?title ?year ?design
 WHERE {
   ?condition skos:broader* condition:ptsd .
   ?study kap:condition ?condition ;

@@ -127,4 +127,4 @@ def study_links(record: dict) -> list[dict]:
         links.append({"label": "Source", "url": record["url"]})
     if not links:  # no identifier at all (a regulator's decision page): the primary pages the facts were checked on
         links += [{"label": "Source", "url": url} for url in record.get("primary_urls", [])[:2]]
-    return links
+    return [link for link in links if link["url"].lower().startswith(("https://", "http://"))]  # never javascript:

@@ -96,7 +96,8 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
     for author in s.authors:
         g.add((node, DCTERMS.creator, Literal(author)))
     if s.authors:
-        g.add((node, BIBO.authorList, _rdf_list(g, [Literal(a) for a in s.authors])))
+        cells = f"{node}/authors/{str(source).rsplit('/', 1)[-1]}"  # one list per source that names the authors
+        g.add((node, BIBO.authorList, _rdf_list(g, [Literal(a) for a in s.authors], cells)))
     g.add((node, KAP.authorsComplete, Literal(bool(s.authors) and s.authors_complete)))
     _lit(g, node, KAP.journal, s.journal)
     _lit(g, node, FABIO.hasNLMJournalTitleAbbreviation, s.journal_abbrev)
@@ -271,12 +272,13 @@ def verdict_iri(label: str) -> str:
     return concept_iri("verdict", label.replace(" ", "-"))
 
 
-def _rdf_list(g: Graph, items: list) -> BNode:
-    """An rdf:List of `items` (what rdflib's Collection writes, without reading the graph back)."""
-    head = cell = BNode()
+def _rdf_list(g: Graph, items: list, base: str) -> URIRef:
+    """An rdf:List of `items` whose cells are IRIs under `base` (`base/1`, `base/2`, ...), not blank nodes: some
+    servers (Virtuoso) refuse blank nodes in INSERT DATA, and named cells survive merging and renaming."""
+    head = cell = URIRef(f"{base}/1")
     for i, item in enumerate(items):
         g.add((cell, RDF.first, item))
-        rest = BNode() if i + 1 < len(items) else RDF.nil
+        rest = URIRef(f"{base}/{i + 2}") if i + 1 < len(items) else RDF.nil
         g.add((cell, RDF.rest, rest))
         cell = rest
     return head

@@ -210,6 +210,7 @@ def execute(settings, store_path: Path | None, query: str, result_format: str, g
         "dataset": {k: v for k, v in dataset.items() if v},
         "store": str(store_path) if store_path else None,
         "remote": [settings.sparql_endpoint, settings.sparql_update_endpoint] if settings.remote else None,
+        "credentials": [settings.sparql_user, settings.sparql_password] if settings.sparql_user else None,
     }
     with slot(settings.data, settings.sparql_concurrency):
         header, body = executor(settings.sparql_max_memory_mb).run(request, settings.sparql_timeout + 1)
@@ -253,7 +254,11 @@ def _serve() -> None:  # pragma: no cover - runs in the executor process; tests 
         key = request["store"] or json.dumps(request["remote"])
         if opened[0] != key:
             opened = (None, None)  # close the old version's store before opening the new one
-            store = RemoteStore(*request["remote"]) if request["remote"] else EmbeddedStore(Path(request["store"]), read_only=True)
+            if request["remote"]:
+                user, password = request.get("credentials") or ("", "")
+                store = RemoteStore(*request["remote"], user=user, password=password)
+            else:
+                store = EmbeddedStore(Path(request["store"]), read_only=True)
             opened = (key, store)
             # address space: what the open store maps, the query's budget, and room for the query thread's stack
             # and malloc arena (the limit is there to stop a runaway query, not to account for every page)

@@ -13,6 +13,7 @@ and Virtuoso do it by default). See docs/sparql.md.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -54,6 +55,7 @@ class Store(Protocol):
     def update(self, update: str) -> None: ...
     def replace_graph(self, graph: str, ntriples: bytes) -> None: ...
     def named_graphs(self) -> list[str]: ...
+    def load_dataset(self, nquads: IO[bytes]) -> None: ...
     def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None: ...
     def __len__(self) -> int: ...
 
@@ -155,6 +157,10 @@ class EmbeddedStore:
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
+    def load_dataset(self, nquads: IO[bytes]) -> None:
+        """Every quad of an N-Quads stream (a dump), each into its named graph."""
+        self._store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+
     def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None:
         """Every triple: formats with graphs (N-Quads, JSON-LD, TriG) keep each named graph, the others merge them."""
         rdf_format = GRAPH_FORMATS[fmt][1]
@@ -180,39 +186,60 @@ class EmbeddedStore:
 
 
 class RemoteStore:
-    """Any SPARQL 1.1 server, through the Query and Update protocols (Fuseki, GraphDB, Virtuoso, oxigraph serve)."""
+    """Any SPARQL 1.1 server, through the Query and Update protocols (Fuseki, GraphDB, Virtuoso, oxigraph serve).
 
-    def __init__(self, query_endpoint: str, update_endpoint: str = "", timeout: float = 60.0) -> None:
+    Credentials (`user`, `password`) go to whichever scheme the server asks for, Basic or Digest (Virtuoso's
+    /sparql-auth asks for Digest); they are never logged or written anywhere. Only kapkb's own named graphs
+    (under https://w3id.org/kapkb/) count as the KB: a server's system graphs are left out of listings,
+    counts and dumps.
+    """
+
+    def __init__(
+        self, query_endpoint: str, update_endpoint: str = "", timeout: float = 60.0, user: str = "", password: str = ""
+    ) -> None:
         self.query_endpoint = query_endpoint
         self.update_endpoint = update_endpoint or query_endpoint
         self.timeout = timeout
+        handlers: list[Any] = []
+        if user:
+            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+            for url in {self.query_endpoint, self.update_endpoint}:
+                passwords.add_password(None, url, user, password)
+            handlers = [urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
+        self._opener = urllib.request.build_opener(*handlers)
 
-    def _post(self, url: str, body: str, content_type: str, accept: str, **params: Any) -> tuple[str, bytes]:
-        with self._open(url, body, content_type, accept, **params) as resp:
+    def _post(self, url: str, body: str, kind: str, accept: str, **params: Any) -> tuple[str, bytes]:
+        with self._open(url, body, kind, accept, **params) as resp:
             return resp.headers.get("Content-Type", "").split(";")[0], resp.read()
 
-    def _open(self, url: str, body: str, content_type: str, accept: str, **params: Any):
-        """POST and return the open response, so large answers (dumps) can be streamed."""
-        query = urllib.parse.urlencode([(k.replace("_", "-"), v) for k, vs in params.items() for v in vs or ()])
+    def _open(self, url: str, body: str, kind: str, accept: str, **params: Any):
+        """POST a query or an update as a form (`kind` is "query" or "update"): the one encoding of the SPARQL 1.1
+        Protocol every server takes (Virtuoso 7 does not read a bare application/sparql-query body). Returns the
+        open response, so large answers (dumps) can be streamed."""
+        fields = [(kind, body)] + [(k.replace("_", "-"), v) for k, vs in params.items() for v in vs or ()]
         req = urllib.request.Request(
-            url + ("?" + query if query else ""),
-            data=body.encode("utf-8"),
-            headers={"Content-Type": content_type, "Accept": accept},
+            url,
+            data=urllib.parse.urlencode(fields).encode("ascii"),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
             method="POST",
         )
         try:
-            return urllib.request.urlopen(req, timeout=self.timeout)
+            return self._opener.open(req, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             message = e.read().decode("utf-8", "replace")[:2000]
+            e.close()
             if e.code == 400:
                 raise SparqlSyntaxError(message) from e
+            if e.code in (401, 403):
+                raise Unavailable(f"SPARQL endpoint {url} refused the credentials (HTTP {e.code}); check "
+                                  "KAPKB_SPARQL_USER and KAPKB_SPARQL_PASSWORD") from e  # fmt: skip
             raise Unavailable(f"SPARQL endpoint {url} answered {e.code}: {message}") from e
-        except (urllib.error.URLError, TimeoutError) as e:
-            raise Unavailable(f"SPARQL endpoint {url} is unreachable: {e}") from e
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+            raise Unavailable(f"SPARQL endpoint {url} is unreachable: {getattr(e, 'reason', e)}") from e
 
     def _results(self, query: str) -> dict[str, Any]:
-        _, body = self._post(self.query_endpoint, query, "application/sparql-query", RESULT_FORMATS["json"][0])
-        return json.loads(body)
+        _, body = self._post(self.query_endpoint, query, "query", RESULT_FORMATS["json"][0])
+        return json.loads(_standard_json(body))
 
     def select(self, query: str) -> list[Row]:
         doc = self._results(query)
@@ -220,28 +247,34 @@ class RemoteStore:
         return [{n: _json_value(b.get(n)) for n in names} for b in doc["results"]["bindings"]]
 
     def ask(self, query: str) -> bool:
-        return bool(self._results(query)["boolean"])
+        doc = self._results(query)
+        if "boolean" in doc:
+            return bool(doc["boolean"])
+        rows = doc.get("results", {}).get("bindings", [])  # Virtuoso answers ASK as a one-cell SELECT
+        return bool(rows) and any(v.get("value") not in ("0", "false") for v in rows[0].values())
 
     def construct(self, query: str) -> list[ox.Triple]:
-        _, body = self._post(self.query_endpoint, query, "application/sparql-query", "application/n-triples")
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        media, body = self._post(self.query_endpoint, query, "query", _GRAPH_ACCEPT)
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in _parse_graph(media, body)]
 
     def results(self, query: str, **dataset: Any) -> Any:
         """The same kinds of result as the embedded store, parsed from the server's JSON or N-Triples answer."""
         dataset.pop("query_dataset", None)  # the server applies a query's FROM / FROM NAMED itself
-        accept = f"{RESULT_FORMATS['json'][0]}, application/n-triples;q=0.9"
-        media, body = self._post(self.query_endpoint, query, "application/sparql-query", accept, **dataset)
+        # ask for one kind of answer only: Virtuoso would send a CONSTRUCT's triples as JSON results otherwise
+        accept = _GRAPH_ACCEPT if _query_form(query) in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS["json"][0]
+        media, body = self._post(self.query_endpoint, query, "query", accept, **dataset)
         rdf_format = ox.RdfFormat.from_media_type(media) if media else None
         if rdf_format is not None:
             return (ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=rdf_format))
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return ox.parse_query_results(_standard_json(body), format=ox.QueryResultsFormat.JSON)
 
     def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]:
-        accept = f"{RESULT_FORMATS[result_format][0]}, {GRAPH_FORMATS[graph_format][0]};q=0.9"
-        return self._post(self.query_endpoint, query, "application/sparql-query", accept, **dataset)
+        graph = _query_form(query) in ("CONSTRUCT", "DESCRIBE")
+        accept = GRAPH_FORMATS[graph_format][0] if graph else RESULT_FORMATS[result_format][0]
+        return self._post(self.query_endpoint, query, "query", accept, **dataset)
 
     def update(self, update: str) -> None:
-        self._post(self.update_endpoint, update, "application/sparql-update", "*/*")
+        self._post(self.update_endpoint, update, "update", "*/*")
 
     def replace_graph(self, graph: str, ntriples: bytes) -> None:
         """One SPARQL Update, which a SPARQL server applies as one transaction: readers never see half a source."""
@@ -249,14 +282,23 @@ class RemoteStore:
         self.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
 
     def named_graphs(self) -> list[str]:
-        return sorted(r["g"] for r in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        return sorted(r["g"] for r in self.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }}"))
+
+    def load_dataset(self, nquads: IO[bytes]) -> None:
+        """Every quad of an N-Quads stream, one update per named graph (each applied whole by the server)."""
+        graphs: dict[str, list[ox.Triple]] = {}
+        for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+            if isinstance(q.graph_name, ox.NamedNode):
+                graphs.setdefault(q.graph_name.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
+        for graph, triples in graphs.items():
+            self.replace_graph(graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
 
     def dump(self, fmt: str, output: IO[bytes] | None = None) -> bytes | None:
         """Every quad, streamed from one `SELECT ?g ?s ?p ?o` (CONSTRUCT would lose the graph names)."""
         rdf_format = GRAPH_FORMATS[fmt][1]
-        query = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-        with self._open(self.query_endpoint, query, "application/sparql-query", RESULT_FORMATS["tsv"][0]) as resp:
-            rows = ox.parse_query_results(resp, format=ox.QueryResultsFormat.TSV)
+        query = f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }}"
+        with self._open(self.query_endpoint, query, "query", RESULT_FORMATS["xml"][0]) as resp:
+            rows = ox.parse_query_results(resp, format=ox.QueryResultsFormat.XML)  # streamed; every server writes it alike
             if rdf_format.supports_datasets:
                 terms: Any = (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
             else:
@@ -264,8 +306,47 @@ class RemoteStore:
             return ox.serialize(terms, output, format=rdf_format, prefixes=_prefixes(rdf_format))
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }}")
         return int(rows[0]["n"]) if rows else 0
+
+
+_OURS = 'FILTER(STRSTARTS(STR(?g), "https://w3id.org/kapkb/"))'  # kapkb's graphs, not a server's system graphs
+_GRAPH_ACCEPT = "application/n-triples;q=0.9, text/plain;q=0.8, text/turtle;q=0.7"
+
+
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def _query_form(query: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, IRIs and strings."""
+    text = re.sub(r'#[^\n]*|<[^>\s]*>|"(?:[^"\\]|\\.)*"', " ", query)
+    m = _FORM.search(text)
+    return m.group(1).upper() if m else "SELECT"
+
+
+def _parse_graph(media: str, body: bytes):
+    """A CONSTRUCT answer in whatever graph format the server chose among those asked for."""
+    fmt = ox.RdfFormat.N_TRIPLES if media in ("text/plain", "") else ox.RdfFormat.from_media_type(media)
+    return ox.parse(body, format=fmt or ox.RdfFormat.N_TRIPLES)
+
+
+def _standard_json(body: bytes) -> bytes:
+    """SPARQL 1.1 JSON results from a server's dialect. Virtuoso writes 1.0's "typed-literal", "lang" for
+    "xml:lang", and answers ASK as a one-cell SELECT of ?__ASK_RETVAL."""
+    if not any(mark in body for mark in (b'"typed-literal"', b'"lang"', b"__ASK_RETVAL")):
+        return body
+    doc = json.loads(body)
+    rows = doc.get("results", {}).get("bindings", [])
+    if doc.get("head", {}).get("vars") == ["__ASK_RETVAL"]:
+        value = rows[0]["__ASK_RETVAL"]["value"] if rows else "0"
+        return json.dumps({"head": {}, "boolean": value not in ("0", "false")}).encode("utf-8")
+    for row in rows:
+        for cell in row.values():
+            if cell.get("type") == "typed-literal":
+                cell["type"] = "literal"
+            if "lang" in cell:
+                cell["xml:lang"] = cell.pop("lang")
+    return json.dumps(doc).encode("utf-8")
 
 
 def _prefixes(rdf_format: ox.RdfFormat) -> dict[str, str] | None:
@@ -290,5 +371,6 @@ def _json_value(b: dict[str, str] | None) -> Any:
 def open_store(settings, path: Path | None, read_only: bool) -> Store:
     """The remote endpoint when one is configured (`kb.config.Settings`), else the embedded store at `path`."""
     if settings.remote:
-        return RemoteStore(settings.sparql_endpoint, settings.sparql_update_endpoint)
+        return RemoteStore(settings.sparql_endpoint, settings.sparql_update_endpoint,
+                           user=settings.sparql_user, password=settings.sparql_password)  # fmt: skip
     return EmbeddedStore(path, read_only=read_only)

@@ -18,8 +18,9 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,17 +45,38 @@ def meta(version: Path) -> dict:
         return {}
 
 
+def ensure_data_dir(data: Path) -> None:
+    """The data directory, created private (0700): other local users can neither read it nor block its writer."""
+    if not data.exists():
+        data.mkdir(parents=True, mode=0o700)
+
+
 @contextmanager
-def writer_lock(data: Path, wait: bool = True) -> Iterator[None]:
-    data.mkdir(parents=True, exist_ok=True)
-    with open(data / "kapkb.lock", "w") as fh:
+def writer_lock(data: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """The one-writer lock. The holder writes who it is into the lock file, so a writer that has to wait can
+    say for whom (`on_wait` gets that sentence) instead of hanging silently."""
+    ensure_data_dir(data)
+    fd = os.open(data / "kapkb.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise Unavailable(f"another kapkb process is writing {data}; try again when it finishes") from e
+            holder = fh.read().strip() or "another kapkb process"
+            if not wait:
+                raise Unavailable(f"{holder} is writing {data}; try again when it finishes") from e
+            if on_wait:
+                on_wait(f"waiting for {holder} to finish writing {data} ...")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:3]))
+        fh.write(f"{command} (pid {os.getpid()}, since {time.strftime('%H:%M:%S')})\n")
+        fh.flush()
         try:
             yield
         finally:
+            fh.seek(0)
+            fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 

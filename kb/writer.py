@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ from kb.store import EmbeddedStore, open_store
 from kb.vocab import Vocabulary
 from kb.vocab import load as load_vocab
 from ontology import KAP_TTL
+
+log = logging.getLogger("kapkb.writer")
 
 
 # Layout of a KB version's data: 2 = w3id.org instance IRIs, one node per study merged across sources, the index's
@@ -69,7 +72,8 @@ def _checked(source: Source) -> tuple[Source, list[str], list[str]]:
 
 
 class Writer:
-    def __init__(self, settings: Settings, vocab: Vocabulary | None = None) -> None:
+    def __init__(self, settings: Settings, vocab: Vocabulary | None = None, on_wait=None) -> None:
+        self.on_wait = on_wait  # told who holds the lock when this writer has to wait for it
         self.settings = settings
         self.data = settings.data
         self.vocab = vocab or load_vocab()
@@ -77,11 +81,13 @@ class Writer:
         self.changed = False
 
     def __enter__(self) -> Writer:
-        self._lock = versions.writer_lock(self.data)
+        self._lock = versions.writer_lock(self.data, on_wait=self.on_wait)
         self._lock.__enter__()
         try:
             self.name, self.tmp = versions.next_version(self.data)
             current = versions.current_dir(self.data)
+            if current and self.settings.dumps == "publish":
+                dumps.write_for(self.settings, current)  # a writer that died after publishing left them unwritten
             if current and not self.settings.remote:
                 EmbeddedStore(current / "store", read_only=True).backup(self.tmp / "store")
             if current:
@@ -371,6 +377,15 @@ class Writer:
         rows = self.store.select(sparql_prefixes() + f"SELECT DISTINCT ?reg WHERE {{ GRAPH ?g {{ {registration} }} }}")
         self._index_merged({r["reg"] for r in rows})  # their index records carry the derived links
 
+    def restore(self, nquads) -> int:
+        """Replace the whole KB with a dump (a release's kapkb.nq.gz): every graph it holds, then the index
+        rebuilt from them. Returns the number of graphs restored."""
+        for graph in self.store.named_graphs():
+            self.store.update(f"DROP SILENT GRAPH <{graph}>")
+        self.store.load_dataset(nquads)
+        self.reindex()
+        return len(self.store.named_graphs())
+
     def _migrate(self) -> None:
         """Bring a KB written by an older kapkb to FORMAT: instance IRIs moved to https://w3id.org/kapkb/id/,
         source locations cut to file names, and the index rebuilt (its schema changed)."""
@@ -397,7 +412,10 @@ class Writer:
 
     def _commit(self) -> None:
         if self.changed:
-            self._derive_links()
+            try:
+                self._derive_links()
+            except KBError as e:  # a remote store gone mid-batch: publish what was stored; the next write rebuilds them
+                log.warning("derived links not rebuilt: %s", e.message)
         if self._ix_writer is not None:
             self._ix_writer.commit()
             self._ix_writer = None

@@ -132,3 +132,66 @@ def slow_query(n: int = 150) -> str:
     """A SELECT whose cost does not depend on the data: a sum over n³ rows (n=150: about a second)."""
     values = " ".join(str(i) for i in range(n))
     return "SELECT (SUM(?a * ?b * ?c) AS ?total) WHERE { " + " ".join(f"VALUES ?{v} {{ {values} }}" for v in "abc") + " }"
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+MaxCheckpointRemap = 2000
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+
+[Parameters]
+ServerPort = 127.0.0.1:{isql}
+DisableUnixSocket = 1
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 12000
+CheckpointInterval = 60
+DirsAllowed = .
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {dir}
+MaxClientConnections = 8
+ServerThreads = 8
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 120
+MaxQueryCostEstimationTime = 0
+"""
+VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administrator
+
+
+def virtuoso_binary() -> str | None:
+    return shutil.which("virtuoso-t")
+
+
+@contextmanager
+def virtuoso_server(location: Path) -> Iterator[str]:
+    """Virtuoso Open Source (`virtuoso-t -f`, Debian's virtuoso-opensource-7-bin) on 127.0.0.1; yields its base URL.
+
+    Queries go to /sparql, updates to /sparql-auth, which asks for HTTP Digest authentication.
+    """
+    binary = virtuoso_binary()
+    if binary is None:
+        raise RuntimeError("virtuoso-t is not installed (apt-get install virtuoso-opensource-7-bin)")
+    location.mkdir(parents=True, exist_ok=True)
+    http, isql = free_port(), free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=location, http=http, isql=isql), encoding="utf-8")
+    proc = subprocess.Popen([binary, "-f", "-c", str(ini)], cwd=location, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{http}"
+    try:
+        wait_for(f"{url}/sparql?query=ASK%7B%7D", timeout=60, proc=proc)
+        yield url
+    finally:
+        stop(proc, timeout=30)

@@ -174,3 +174,38 @@ def test_only_http_links_are_kept(value):
 
     study, warnings = check_record(Study(id="x", title="T", url=value, primary_urls=(value,)))
     assert study.url is None and study.primary_urls == () and len(warnings) == 2
+
+
+def test_the_data_directory_is_private_and_a_waiting_writer_says_for_whom(fresh_data, tmp_path):
+    import stat
+    import subprocess
+    import sys
+
+    from kb import versions
+
+    with versions.writer_lock(fresh_data.data):
+        assert stat.S_IMODE(fresh_data.data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((fresh_data.data / "kapkb.lock").stat().st_mode) == 0o600
+        (tmp_path / "x.yaml").write_text(CURATED_OK, encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "kb.cli_main", "--data", str(fresh_data.data), "ingest",
+                                 str(tmp_path / "x.yaml")], stderr=subprocess.PIPE, text=True)  # fmt: skip
+        line = proc.stderr.readline()
+        assert line.startswith("waiting for ") and f"(pid {os.getpid()}" in line and "to finish writing" in line
+    assert proc.wait(60) == 0
+    proc.stderr.close()
+
+
+def test_redirects_never_take_their_host_from_the_request(client):
+    r = client.get("/download", headers={"Host": "evil.example"})
+    assert r.status_code == 308 and r.headers["Location"] == "/download/"
+
+
+def test_dumps_left_unwritten_by_a_crash_are_written_by_the_next_command(runner, fresh_data, tmp_path):
+    from kb import dumps, versions
+
+    (tmp_path / "a.yaml").write_text(CURATED_OK, encoding="utf-8")
+    assert run(runner, fresh_data, "ingest", str(tmp_path / "a.yaml")).exit_code == 0
+    current = versions.current_dir(fresh_data.data)
+    shutil.rmtree(current / dumps.FOLDER)  # as if the writer died between publishing and writing the dumps
+    assert run(runner, fresh_data, "ingest", str(tmp_path / "a.yaml")).exit_code == 0  # unchanged, yet ...
+    assert (current / dumps.FOLDER / dumps.MANIFEST).exists()  # ... the dumps are back

@@ -349,20 +349,21 @@ TITLE = URIRef("http://purl.org/dc/terms/title")
 URL = URIRef("https://schema.org/url")
 
 
-def drop_year(g: Graph) -> None:
-    g.remove((STUDY, KAP.year, None))
-
-
-def add_second_year(g: Graph) -> None:
-    g.add((STUDY, KAP.year, Literal(2021)))
+def set_impossible_year(g: Graph) -> None:
+    g.set((STUDY, KAP.year, Literal(20201)))
 
 
 def drop_design(g: Graph) -> None:
     g.remove((STUDY, KAP.design, None))
 
 
-def drop_identifier(g: Graph) -> None:
-    g.remove((STUDY, URL, None))
+def set_script_url(g: Graph) -> None:
+    g.set((STUDY, URL, URIRef("javascript:alert(1)")))
+
+
+def set_nan_value(g: Graph) -> None:
+    finding = next(g.objects(STUDY, KAP.hasFinding))
+    g.set((finding, KAP.value, Literal("NaN", datatype=XSD.decimal)))
 
 
 def make_sample_size_negative(g: Graph) -> None:
@@ -392,10 +393,10 @@ def drop_article_title(g: Graph) -> None:
 
 # defect: (how to damage the good graph, focus node to report, part of the message)
 DEFECTS = {
-    "study without year": (drop_year, STUDY, "exactly one kap:year"),
-    "study with two years": (add_second_year, STUDY, "exactly one kap:year"),
-    "study without design": (drop_design, STUDY, "exactly one kap:design"),
-    "study without identifier": (drop_identifier, STUDY, "at least one of bibo:doi"),
+    "impossible year": (set_impossible_year, STUDY, "from 1000 to 2100"),
+    "study without design": (drop_design, STUDY, "needs a kap:design"),
+    "script URL": (set_script_url, STUDY, "http(s) IRI"),
+    "NaN value": (set_nan_value, FINDING, "finite number"),
     "negative sample size": (make_sample_size_negative, STUDY, "non-negative"),
     "finding without a study": (add_orphan_finding, ORPHAN, "exactly one kap:Study"),
     "unknown concept": (
@@ -429,7 +430,7 @@ def test_each_defect_is_reported_on_its_focus_node(kap: Graph, shapes: Graph, go
 
 def test_broken_graph_report_names_every_bad_node(kap: Graph, shapes: Graph, good: Graph) -> None:
     unknown = concept("route", "no-such-route")
-    drop_year(good)
+    set_impossible_year(good)
     add_orphan_finding(good)
     good.add((STUDY, KAP.route, unknown))
     conforms, results, text = run_shapes(good, kap, shapes)

@@ -128,3 +128,22 @@ def test_stats_shows_the_new_counts(runner, released):
     assert doc["release"] == "2 (2026-12-01)"
     assert doc["review_studies"] == 23 and doc["review_studies_in_kb"] >= 21
     assert doc["authors_incomplete"] >= 1 and doc["with_pmid"] >= 40 and doc["with_primary_source"] >= 80
+
+
+def test_a_release_dump_restores_the_same_kb(runner, released, tmp_path):
+    from kb.config import Settings
+
+    settings, *_ = released
+    target = Settings(data=tmp_path / "restored")
+    result = run(runner, target, "restore", str(settings.data / "releases" / "0002"), "--json")
+    assert result.exit_code == 0, result.output
+    original, restored = KB(settings), KB(target)
+    assert restored.stats() == original.stats()
+    for query in ("PTSD + IV", "antidepressant effects of ketamine depressed", "AUD + MBRP"):
+        ours = json.loads(run(runner, settings, "search", query, "--json").stdout)
+        theirs = json.loads(run(runner, target, "search", query, "--json").stdout)
+        assert [r["id"] for r in theirs["results"]] == [r["id"] for r in ours["results"]], query
+    assert restored.study("berman2000").abstract == original.study("berman2000").abstract  # merged node intact
+    bad = tmp_path / "bad.nq.gz"
+    bad.write_bytes(b"not gzip")
+    assert run(runner, target, "restore", str(bad)).exit_code == 2

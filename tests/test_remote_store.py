@@ -1,7 +1,8 @@
-"""The remote-store mode against a real `oxigraph serve` on 127.0.0.1: the same CLI and HTTP answers as embedded.
+"""The remote-store mode against two real servers on 127.0.0.1, `oxigraph serve` and Virtuoso Open Source
+(with Digest credentials for its updates): the same CLI and HTTP answers as embedded.
 
-With KAPKB_SPARQL_ENDPOINT (and KAPKB_SPARQL_UPDATE_ENDPOINT) set, the store is the
-server; the search index and the published versions stay in the data directory.
+With KAPKB_SPARQL_ENDPOINT (and KAPKB_SPARQL_UPDATE_ENDPOINT, KAPKB_SPARQL_USER, KAPKB_SPARQL_PASSWORD) set,
+the store is the server; the search index and the published versions stay in the data directory.
 """
 
 from __future__ import annotations
@@ -21,33 +22,50 @@ from kb.cli import cli
 from kb.config import Settings
 from kb.examples import EXAMPLES
 from kb.store import RemoteStore
-from tests.live import oxigraph_binary, oxigraph_server
+from tests.conftest import DATA
+from tests.live import (
+    VIRTUOSO_PASSWORD,
+    VIRTUOSO_USER,
+    oxigraph_binary,
+    oxigraph_server,
+    virtuoso_binary,
+    virtuoso_server,
+)
 from tests.test_cli_init import STUDIES_PER_CONDITION, verified_reference_ids
 
-pytestmark = [
-    pytest.mark.remote,
-    pytest.mark.skipif(oxigraph_binary() is None, reason="the oxigraph CLI (pip install oxigraph) is not installed"),
+pytestmark = [pytest.mark.remote]
+SERVERS = [
+    pytest.param("oxigraph", marks=pytest.mark.skipif(oxigraph_binary() is None, reason="pip install oxigraph")),
+    pytest.param("virtuoso", marks=pytest.mark.skipif(virtuoso_binary() is None,
+                                                      reason="apt-get install virtuoso-opensource-7-bin")),  # fmt: skip
 ]
 JSON = "application/sparql-results+json"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as url:
-        yield url
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory):
+    serve = oxigraph_server if request.param == "oxigraph" else virtuoso_server
+    with serve(tmp_path_factory.mktemp(request.param)) as url:
+        yield request.param, url
 
 
 @pytest.fixture(scope="module")
 def remote(server, tmp_path_factory) -> Settings:
+    kind, url = server
+    if kind == "virtuoso":
+        return Settings(data=tmp_path_factory.mktemp("remote") / "var", sparql_endpoint=f"{url}/sparql",
+                        sparql_update_endpoint=f"{url}/sparql-auth", sparql_user=VIRTUOSO_USER,
+                        sparql_password=VIRTUOSO_PASSWORD)  # fmt: skip
     return Settings(
         data=tmp_path_factory.mktemp("remote") / "var",
-        sparql_endpoint=f"{server}/query",
-        sparql_update_endpoint=f"{server}/update",
+        sparql_endpoint=f"{url}/query",
+        sparql_update_endpoint=f"{url}/update",
     )
 
 
 def run(runner, settings: Settings, *args):
-    env = {"KAPKB_SPARQL_ENDPOINT": settings.sparql_endpoint, "KAPKB_SPARQL_UPDATE_ENDPOINT": settings.sparql_update_endpoint}
+    env = {"KAPKB_SPARQL_ENDPOINT": settings.sparql_endpoint, "KAPKB_SPARQL_UPDATE_ENDPOINT": settings.sparql_update_endpoint,
+           "KAPKB_SPARQL_USER": settings.sparql_user, "KAPKB_SPARQL_PASSWORD": settings.sparql_password}  # fmt: skip
     return runner.invoke(cli, ["--data", str(settings.data), *args], env=env, catch_exceptions=False)
 
 
@@ -76,7 +94,8 @@ def test_init_stores_the_corpus_in_the_server_and_a_second_init_changes_nothing(
     assert initialized["stored"] == len(verified_reference_ids()) and initialized["rejected"] == 0
     again = json.loads(run(runner, remote, "init", "--json").stdout)
     assert again["stored"] == 0 and again["unchanged"] == initialized["stored"] and again["ontology"] == "unchanged"
-    store = RemoteStore(remote.sparql_endpoint, remote.sparql_update_endpoint)
+    store = RemoteStore(remote.sparql_endpoint, remote.sparql_update_endpoint, user=remote.sparql_user,
+                        password=remote.sparql_password)  # fmt: skip
     assert len(store.named_graphs()) == initialized["stored"] + 1  # one graph per source, plus the ontology
 
 
@@ -115,12 +134,17 @@ def test_search_gives_the_embedded_results(runner, remote, initialized, kb_setti
 
 
 def _rows(resp) -> list[tuple]:
+    """The answer's rows, sorted, with GROUP_CONCAT's parts sorted too (SPARQL leaves their order open)."""
     assert resp.status_code == 200, resp.get_data(as_text=True)
     doc = resp.get_json()
     if "boolean" in doc:
         return [(doc["boolean"],)]
     names = doc["head"]["vars"]
-    return sorted(tuple((b.get(n) or {}).get("value") for n in names if n != "ingested") for b in doc["results"]["bindings"])
+
+    def cell(value):
+        return ", ".join(sorted(value.split(", "))) if isinstance(value, str) and ", " in value else value
+
+    return sorted(tuple(cell((b.get(n) or {}).get("value")) for n in names if n != "ingested") for b in doc["results"]["bindings"])
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.body.lstrip().startswith("CONSTRUCT")], ids=lambda e: e.id)
@@ -206,3 +230,25 @@ def test_one_update_replacing_a_source_graph_is_atomic(tmp_path):
                 t.join(10)
         assert seen and seen <= {(300, 1), (2000, 1)}, seen
         assert len(seen) == 2  # both versions were observed while the updates ran
+
+
+def test_when_the_store_is_unreachable_health_says_so_searches_answer_and_ingest_fails_cleanly(runner, tmp_path):
+    """A remote store that goes away: /healthz reports it (degraded), searches still answer from the index, and an
+    ingest exits 2 naming the server, leaving no half-written version behind."""
+    from webapp import create_app
+
+    with oxigraph_server(tmp_path / "gone") as url:
+        settings = Settings(data=tmp_path / "var", sparql_endpoint=f"{url}/query", sparql_update_endpoint=f"{url}/update")
+        assert run(runner, settings, "init").exit_code == 0
+        client = create_app(replace(settings, sparql_rate_per_minute=0)).test_client()
+        assert client.get("/healthz").get_json()["status"] == "ok"
+    # the server has stopped
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+    assert health.get_json()["store"]["reachable"] is False and "unreachable" in health.get_json()["store"]["message"]
+    found = client.get("/api/search", query_string={"q": "PTSD"})
+    assert found.status_code == 200 and found.get_json()["total"] > 0
+    versions_before = sorted(p.name for p in (settings.data / "versions").iterdir())
+    result = run(runner, settings, "ingest", str(DATA / "sample.ris"))
+    assert result.exit_code == 2 and "unreachable" in result.output
+    assert sorted(p.name for p in (settings.data / "versions").iterdir()) == versions_before  # nothing half-written

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
+from kb.checks import finite
 from kb.config import Settings
+
+
+class StrictJSON(DefaultJSONProvider):
+    """JSON that strict parsers accept: a non-finite number (which checked data never holds) becomes null."""
+
+    def dumps(self, obj, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return super().dumps(obj, allow_nan=False, **kwargs)
+        except ValueError:
+            return super().dumps(finite(obj), allow_nan=False, **kwargs)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = StrictJSON(app)
     app.config["KAPKB"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
 

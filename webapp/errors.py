@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from urllib.parse import urlsplit
+
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +41,16 @@ def init_app(app: Flask) -> None:
             log.error("KB error on %s: %s", request.path, e.message)
         headers = {"Retry-After": str(e.detail["retry_after"])} if "retry_after" in e.detail else None
         return render_error(e.status, e.title, e.message, headers)
+
+    @app.after_request
+    def relative_location(resp):
+        """Redirects point within this site by path (/download -> /download/), never at a URL built from the
+        request's Host header, which a client chooses (Flask's slash redirects are built that way)."""
+        location = resp.headers.get("Location", "")
+        if location.startswith(request.host_url):
+            parts = urlsplit(location)
+            resp.headers["Location"] = parts.path + (f"?{parts.query}" if parts.query else "")
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

@@ -86,7 +86,7 @@ def describe(kb, iri: str) -> list[ox.Triple]:
     CONSTRUCT {{ ?s ?p ?o }} WHERE {{
       {{ BIND(<{iri}> AS ?s) ?s ?p ?o }}
       UNION {{ <{iri}> ?link ?s . FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{iri}/")) ?s ?p ?o }}
-      UNION {{ <{iri}> ?q ?list . FILTER(isBlank(?list)) ?list <{RDF_REST}>* ?s . ?s ?p ?o }}
+      UNION {{ <{iri}> ?q ?list . ?list <{RDF_FIRST}> ?first . ?list <{RDF_REST}>* ?s . ?s ?p ?o }}
     }}"""
     return list(dict.fromkeys(kb.store.construct(query)))
 
@@ -116,7 +116,7 @@ def resource_page(kb, iri: str, triples: list[ox.Triple]):
     lists = _lists(triples)
     props: dict[str, list] = {}
     for t in own:
-        items = lists.get(t.object.value) if isinstance(t.object, ox.BlankNode) else None
+        items = lists.get(t.object.value) if isinstance(t.object, ox.BlankNode | ox.NamedNode) else None
         props.setdefault(t.predicate.value, []).append(("list", items) if items is not None else ("term", t.object))
     for values in props.values():
         values.sort(key=_natural)  # finding/2 after finding/1, not after finding/10
@@ -141,9 +141,9 @@ def _natural(entry: tuple[str, object]) -> list:
 
 
 def _lists(triples: list[ox.Triple]) -> dict[str, list]:
-    """rdf:List heads (blank nodes) → their members in order (author lists)."""
-    first = {t.subject.value: t.object for t in triples if t.predicate.value == RDF_FIRST and isinstance(t.subject, ox.BlankNode)}
-    rest = {t.subject.value: t.object for t in triples if t.predicate.value == RDF_REST and isinstance(t.subject, ox.BlankNode)}
+    """rdf:List cells (named, as kapkb writes them, or blank) → the members from there on, in order (author lists)."""
+    first = {t.subject.value: t.object for t in triples if t.predicate.value == RDF_FIRST}
+    rest = {t.subject.value: t.object for t in triples if t.predicate.value == RDF_REST}
     out = {}
     for head in first:
         items, node, seen = [], head, set()
@@ -151,7 +151,7 @@ def _lists(triples: list[ox.Triple]) -> dict[str, list]:
             seen.add(node)
             items.append(first[node])
             nxt = rest.get(node)
-            node = nxt.value if isinstance(nxt, ox.BlankNode) else None
+            node = nxt.value if isinstance(nxt, ox.BlankNode | ox.NamedNode) else None
         out[head] = items
     return out
 
