@@ -52,11 +52,12 @@ def fold_name(name: str) -> str:
 
 
 def family_name(author: str) -> str:
-    """The family name of an author string as sources write it: "Zarate CA Jr" → "Zarate"."""
-    words = author.replace(",", " ").split()
-    while len(words) > 1 and words[-1].lower().rstrip(".") in _SUFFIX:
-        words.pop()
-    while len(words) > 1 and _INITIALS.match(words[-1].replace(".", "")):
+    """The family name of an author string as sources write it: "Zarate CA Jr", "Zarate Jr. C.A." (Embase),
+    "Dakwar, Elias" (family, given) → "Zarate", "Zarate", "Dakwar"."""
+    if "," in author:
+        return " ".join(w for w in author.split(",", 1)[0].split() if w.lower().rstrip(".") not in _SUFFIX)
+    words = author.split()
+    while len(words) > 1 and (words[-1].lower().rstrip(".") in _SUFFIX or _INITIALS.match(words[-1].replace(".", ""))):
         words.pop()
     return " ".join(words)
 

@@ -6,7 +6,7 @@ headings, its numbers, and findings from the percentages in its results. A trial
 registration also gets its status, phase, enrollment and results publications, and
 a completed trial with none is flagged. An article gets its concepts and claims,
 each with the quote and offsets it came from. A study without a title, a year or
-any identifier (DOI, PMID, URL, NCT) becomes a Problem naming where it is.
+a title becomes a Problem naming where it is; one without a year or any identifier is stored as it is.
 """
 
 from __future__ import annotations
@@ -52,10 +52,8 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
     where = p.nct or (f"PMID {p.pmid}" if p.pmid else None) or (f"DOI {p.doi}" if p.doi else None)
     if not (p.title or "").strip():
         return Problem(path, p.line, "title", "a title", f"nothing ({where})" if where else "nothing")
-    if p.year is None:
-        return Problem(path, p.line, "year", "a publication year", f"nothing ({where})" if where else "nothing")
-    if not (p.doi or p.pmid or p.url or p.nct):  # the KB's shapes require a way to find the publication
-        return Problem(path, p.line, "doi", "a DOI, PMID, URL or NCT number", f"none for {p.title[:60]!r}")
+    # A record without a year, DOI, PMID, URL or NCT number is still a citation (an older article, a book, a
+    # thesis): it is stored, found by its title, authors and journal, and shown without the links it lacks.
     registration = is_registration(p)
     # one pass of the matcher over everything the record says; parts are told apart by offset
     start = len(p.title) + 1

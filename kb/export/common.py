@@ -90,7 +90,10 @@ def parse_name(text: str) -> Name:
         suffix = _SUFFIXES[tokens.pop()]
     if len(tokens) >= 2 and _is_initials(tokens[-1]):
         initials = tokens[-1].replace(".", "").replace("-", "")
-        return Name(family=" ".join(tokens[:-1]), initials=initials, suffix=suffix)
+        family = tokens[:-1]
+        if len(family) >= 2 and family[-1] in _SUFFIXES and suffix is None:  # Embase: "Zarate Jr. C.A."
+            suffix = _SUFFIXES[family.pop()]
+        return Name(family=" ".join(family), initials=initials, suffix=suffix)
     return Name(literal=text)
 
 
