@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .parsers import bibtex, ctgov, curated, html, markdown, medline, pubmed, ris, text
+from .parsers import bibtex, ctgov, curated, html, markdown, medline, medline_xml, pubmed, ris, text, wos
 from .parsers.decoding import check_bytes, to_utf8
 
 __all__ = ["FORMATS", "KNOWN_FORMATS", "detect_format", "iter_files", "parse", "read_bytes", "shown", "to_utf8"]
@@ -32,8 +32,10 @@ STDIN = "-"
 FORMATS: dict[str, ModuleType] = {
     "curated": curated,
     "pubmed-xml": pubmed,
+    "medline-xml": medline_xml,
     "medline": medline,
     "ris": ris,
+    "wos": wos,
     "bibtex": bibtex,
     "ctgov-json": ctgov,
     "html": html,
@@ -47,6 +49,8 @@ EXTENSIONS = {
     ".nbib": "medline",
     ".medline": "medline",
     ".ris": "ris",
+    ".isi": "wos",
+    ".ciw": "wos",
     ".bib": "bibtex",
     ".bibtex": "bibtex",
     ".json": "ctgov-json",
@@ -66,6 +70,7 @@ _PROLOG = re.compile(r"^(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _DOCTYPE = re.compile(r"<!DOCTYPE\s+([A-Za-z_][\w:.-]*)", re.IGNORECASE)
 _ROOT = re.compile(r"<([A-Za-z_][\w:.-]*)")
 _PUBMED_ROOTS = {"PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"}
+_MEDLINE_ROOTS = {"MedlineCitationSet", "MedlineCitation"}
 _HTML_START = re.compile(
     r"<(?:html|head|body|meta|title|article|main|section|div|p|h[1-6])\b|<!doctype\s+html", re.IGNORECASE
 )
@@ -77,6 +82,10 @@ _BIBTEX_ENTRY = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _RIS_TAG = re.compile(r"^TY  - ", re.MULTILINE)
+_WOS_START = re.compile(r"^(?:FN |VR |PT [A-Z]\s*$)")  # Web of Science: 'FN Clarivate…', or straight to 'PT J'
+_WOS_FIELD = re.compile(r"^(?:AU|AF|TI|SO|UT) \S", re.MULTILINE)
+_MEDLINE_START = re.compile(r"^[A-Z0-9]{2,4} *- ")  # 'PT  - JOURNAL ARTICLE', not only 'PMID- '
+_MEDLINE_FIELDS = re.compile(r"^(TI|DP|TA|JT|SO|PMID) *- \S", re.MULTILINE)
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
 
 
@@ -180,6 +189,8 @@ def _by_content(head: str) -> str | None:
         tag = root.group(1) if root else ""
         if tag in _PUBMED_ROOTS:
             return "pubmed-xml"
+        if tag in _MEDLINE_ROOTS:
+            return "medline-xml"
         if tag.lower() == "html" or _HTML_START.match(after_prolog):
             return "html"
     if first_line.startswith("PMID-"):
@@ -188,8 +199,13 @@ def _by_content(head: str) -> str | None:
         return "ctgov-json"
     if _front_matter(head):  # a Markdown page may quote RIS or BibTeX; its front matter says what it is
         return None
+    if _WOS_START.match(first_line) and _WOS_FIELD.search(head):  # before RIS: users rename it .ris
+        return "wos"
     if _RIS_TAG.search(head):  # some exports put a "Provider: …" header before the first record
         return "ris"
+    # MEDLARS text that does not open with 'PMID- ' (HighWire): a title and a date, journal or PMID, and no TY line
+    if _MEDLINE_START.match(first_line) and {"TI"} < set(_MEDLINE_FIELDS.findall(head)):
+        return "medline"
     if _BIBTEX_ENTRY.search(head):
         return "bibtex"
     return None

@@ -29,7 +29,7 @@ def test_sample_gives_studies_and_problems_in_file_order():
 def test_article_fields():
     study = parse_bytes(SAMPLE)[0]
     assert study.title.startswith("Cognitive Behavior Therapy May Sustain Antidepressant Effects")
-    assert study.authors == ("Wilkinson ST", "et al.")  # "and others"
+    assert study.authors == ("Wilkinson, Samuel T.", "et al.")  # "and others"
     assert (study.journal, study.year, study.volume, study.issue) == ("Psychotherapy and Psychosomatics", 2017, "86", "3")
     assert study.pages == "162-167"
     assert (study.doi, study.pmid) == ("10.1159/000457960", "28490030")
@@ -37,9 +37,10 @@ def test_article_fields():
     assert study.publication_types == ("article",)
 
 
-def test_latex_accents_become_unicode_and_names_family_initials():
+def test_latex_accents_become_unicode_and_names_family_given():
     study = parse_bytes(SAMPLE)[1]
-    assert study.authors == ("Müller AL", "García López J", "KAPKB Test Consortium", "van der Berg JP", "Okafor C Jr")
+    authors = ("Müller, Anna-Lena", "García López, José", "KAPKB Test Consortium", "van der Berg, Jan-Piet", "Okafor, Chidi, Jr.")
+    assert study.authors == authors  # given names as written, particles with the family name, a corporate name whole
     assert study.title == "Ketamine-Assisted Psychotherapy in PTSD: An Étude of Integration"
 
 
@@ -75,6 +76,25 @@ def test_bare_ampersand_and_escaped_specials_survive():
     assert study.title == "Research & Practice: 40% of MDD & more"
 
 
+def test_capitalised_fields_concatenated_macros_and_crossref():
+    data = b"""@String{kp = {The Ketamine Papers}}
+@Book{book, Title = kp # {: Science}, Publisher = "MAPS", Year = {2016}, Editor = {Wolfson, Phil}}
+@InCollection{chapter, Title = {John Lilly}, Author = {Metzner, Ralph}, Crossref = {Book}}
+"""
+    book, chapter = parse_bytes(data)
+    assert (book.title, book.year, book.journal) == ("The Ketamine Papers: Science", 2016, None)
+    assert (chapter.title, chapter.year, chapter.journal) == ("John Lilly", 2016, "The Ketamine Papers: Science")
+    assert chapter.authors == ("Metzner, Ralph",)  # the book's editor is not the chapter's author
+
+
+def test_extended_names_and_escaped_urls():
+    data = rb"""@online{a, title = {T}, author = {family=Rot, given=Marije, prefix=aan het, useprefix=false and Lapidus, {Kyle A.B.}},
+  url = {https://example.org/a{\_}b?x=1{\&}y=50{\%} https://example.org/second}, eprinttype = {pmid}, eprint = {99999907}}"""
+    (study,) = parse_bytes(data)
+    assert study.authors == ("aan het Rot, Marije", "Lapidus, Kyle A.B.")
+    assert study.url == "https://example.org/a_b?x=1&y=50%" and study.pmid == "99999907"
+
+
 def test_file_without_entries_is_a_parse_error():
     with pytest.raises(ParseError, match="expected BibTeX entries"):
         parse_bytes(b"% only a comment\n")
@@ -82,7 +102,7 @@ def test_file_without_entries_is_a_parse_error():
 
 def test_cp1252_file_is_read():
     (study,) = parse_bytes(b"@article{a, title = {Caf\xe9 culture}, author = {M\xfcller, Hans}}")
-    assert (study.title, study.authors) == ("Café culture", ("Müller H",))
+    assert (study.title, study.authors) == ("Café culture", ("Müller, Hans",))
 
 
 def test_binary_and_empty_files_are_parse_errors():

@@ -51,9 +51,9 @@ def test_missing_title_names_line_field_and_pmid():
     assert str(problem) == "sample.nbib, line 39, field TI: expected a title, got nothing (PMID 99999905)"
 
 
-def test_full_author_names_become_family_initials_when_there_is_no_au():
+def test_full_author_names_are_kept_as_written():
     study = parse_bytes(SAMPLE)[2]
-    assert study.authors == ("Okafor C", "van der Berg JP", "Müller AL", "KAPKB Test Consortium")
+    assert study.authors == ("Okafor, Chidi", "van der Berg, Jan-Piet", "Müller, Anna Lena", "KAPKB Test Consortium")
     assert study.pages == "112-119"  # abbreviated end page expanded
     assert study.doi == "10.5555/kapkb.test.2" and study.pmcid == "PMC9999906"
     assert study.year == 2023
@@ -82,14 +82,26 @@ def test_stray_line_is_reported_and_the_record_kept():
     assert str(problem) == "inline.nbib, line 3: expected a 'TAG - value' line, got 'this line is not tagged'"
 
 
+def test_fau_wins_over_the_au_that_follows_it():
+    data = b"PMID- 99999925\nTI  - T.\nFAU - Dakwar, Elias\nAU  - Dakwar E\nAU  - Nunes EV\nFAU - Hart, Carl L\nAU  - Hart CL\n"
+    (study,) = parse_bytes(data)
+    assert study.authors == ("Dakwar, Elias", "Nunes EV", "Hart, Carl L")  # an AU without FAU keeps its place
+
+
+def test_medlars_record_without_pmid_and_with_numbered_tags():
+    data = b"\nPT  - JOURNAL ARTICLE\nAU  - Nierengarten, Mary Beth\nTI  - A fictional title\nPG  - 17--18\n4099 - \n"
+    (study,) = parse_bytes(data)
+    assert (study.title, study.authors, study.pmid, study.pages) == ("A fictional title", ("Nierengarten, Mary Beth",), None, "17-18")
+
+
 def test_text_without_any_record_is_a_parse_error():
-    with pytest.raises(ParseError, match="expected MEDLINE records starting with 'PMID- '"):
+    with pytest.raises(ParseError, match="expected MEDLINE records of 'TAG - value' lines"):
         parse_bytes(b"just a sentence\n")
 
 
 def test_cp1252_bytes_are_read():
     (study,) = parse_bytes(b"PMID- 99999924\nTI  - Caf\xe9 study\nFAU - M\xfcller, Anna\n")
-    assert study.title == "Café study" and study.authors == ("Müller A",)
+    assert study.title == "Café study" and study.authors == ("Müller, Anna",)
 
 
 def test_binary_and_empty_files_are_parse_errors():

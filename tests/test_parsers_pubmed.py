@@ -32,7 +32,9 @@ def wrap(article: str) -> bytes:
 def test_efetch_file_with_doctype_gives_two_studies():
     first, second = parse("pubmed_two_records.xml")
     assert first.title == "Antidepressant effects of ketamine in depressed patients"  # PubMed's final period dropped
-    assert first.authors == ("Berman RM", "Cappiello A", "Anand A", "Oren DA", "Heninger GR", "Charney DS", "Krystal JH")
+    assert first.authors == (  # no ForeName: the Initials are the given name
+        "Berman, RM", "Cappiello, A", "Anand, A", "Oren, DA", "Heninger, GR", "Charney, DS", "Krystal, JH"
+    )  # fmt: skip
     assert (first.journal, first.year, first.volume, first.issue) == ("Biological psychiatry", 2000, "47", "4")
     assert first.pages == "351-354"
     assert first.doi == "10.1016/s0006-3223(99)00230-9"  # lowercased
@@ -68,9 +70,20 @@ def test_inline_markup_in_title_is_flattened():
     assert second.title == "Ketamine-assisted psychotherapy for alcohol use disorder: a pilot trial"
 
 
-def test_authors_forename_initials_suffix_collective_and_invalid():
+def test_authors_forename_suffix_collective_and_invalid():
     second = parse("pubmed_two_records.xml")[1]
-    assert second.authors == ("Müller AL", "Okafor C Jr", "KAPKB Test Consortium")
+    assert second.authors == ("Müller, Anna-Lena", "Okafor, Chidi, Jr", "KAPKB Test Consortium")
+
+
+def test_inline_markup_is_a_word_boundary_but_sup_and_sub_are_not():
+    (study,) = parse_bytes(wrap(
+        "<PubmedArticle><MedlineCitation><PMID>99999912</PMID><Article>"
+        "<ArticleTitle><i>Ketamine</i>can help with<b>PTSD</b>: 0.5 mg kg<sup>-1</sup> in H<sub>2</sub>O (<i>p</i>=.01).</ArticleTitle>"
+        "<ELocationID EIdType=\"pii\">e57877</ELocationID>"
+        "</Article></MedlineCitation></PubmedArticle>"
+    ))  # fmt: skip
+    assert study.title == "Ketamine can help with PTSD: 0.5 mg kg-1 in H2O (p=.01)"
+    assert study.pages == "e57877"  # online-only journals: the article number stands for the pages
 
 
 def test_doi_falls_back_to_elocation_and_ignores_reference_list():
@@ -152,7 +165,7 @@ def test_book_article_uses_chapter_and_book_titles():
         )
     )
     assert (study.title, study.journal, study.year, study.pmid) == ("Ketamine", "Fictional Pearls", 2024, "99999911")
-    assert study.authors == ("Okafor C",)
+    assert study.authors == ("Okafor, Chidi",)
 
 
 SAMPLE = (DATA / "pubmed_two_records.xml").read_bytes()

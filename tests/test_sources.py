@@ -103,9 +103,29 @@ def test_binary_and_empty_files_are_named_as_such_not_as_unknown():
 
 def test_registry_covers_the_documented_formats():
     assert set(sources.FORMATS) == {
-        "curated", "pubmed-xml", "medline", "ris", "bibtex", "ctgov-json", "html", "text", "markdown"
+        "curated", "pubmed-xml", "medline-xml", "medline", "ris", "wos", "bibtex", "ctgov-json", "html", "text", "markdown"
     }  # fmt: skip
     assert all(callable(module.parse) for module in sources.FORMATS.values())
+
+
+WOS = b"FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Dakwar, E\nTI A fictional title\nER\n\nEF\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("savedrecs.ris", WOS, "wos"),  # users rename the tagged export; it is not RIS
+        ("savedrecs.txt", b"\xef\xbb\xbf" + WOS, "wos"),
+        ("records.txt", WOS[WOS.index(b"PT J") :], "wos"),  # without the header
+        ("export.txt", b"TY  - JOUR\nTI  - A fictional title\nER  - \n", "ris"),
+        ("update.xml", b'<?xml version="1.0"?>\n<!DOCTYPE MedlineCitationSet>\n<MedlineCitationSet/>', "medline-xml"),
+        ("citation.txt", b"PT  - JOURNAL ARTICLE\nAU  - Doe, Jane\nTI  - A fictional title\nDP  - 2014\n", "medline"),
+        ("pubmed.txt", b"\n\nPMID- 99999901\nTI  - A fictional title\n", "medline"),
+        ("notes.txt", b"TI  - not a citation, just a line\nmore text\n", "text"),
+    ],
+)
+def test_tagged_formats_are_told_apart_by_content(name, data, expected):
+    assert sources.detect_format(Path(name), data) == expected
 
 
 def test_parse_dispatches_and_rejects_unknown_formats():

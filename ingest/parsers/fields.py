@@ -1,8 +1,8 @@
 """Normalizers for the bibliographic fields every format spells differently.
 
-Kept in one place so that a DOI, an author name or a page range reads the same
-whichever file it came from; that is what lets ingest match a record against the
-curated corpus.
+Kept in one place so that a DOI, a year or a page range reads the same whichever
+file it came from; that is what lets ingest match a record against the curated
+corpus. Author names are the exception: they are kept as each source gives them.
 """
 
 from __future__ import annotations
@@ -14,14 +14,8 @@ _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_IN_TEXT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
-_INITIALS = re.compile(r"^[A-Z]{1,3}$")
 _SPACES = re.compile(r"\s+")
-_CORPORATE = re.compile(
-    r"\b(?:of|for|and|the|group|consortium|organi[sz]ation|collaboration|association|society|"
-    r"institute|committee|investigators|network|team|study|administration|agency|council)\b",
-    re.IGNORECASE,
-)
-_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "2nd", "3rd"}
+_DASHES = re.compile(r"\s*(?:--?|[\u2010-\u2015])\s*")  # '17--18' (BibTeX), '17 – 18'
 
 
 def clean(value: object) -> str | None:
@@ -40,6 +34,14 @@ def unique(values: Iterable[object]) -> tuple[str, ...]:
         if text and text not in seen:
             seen[text] = None
     return tuple(seen)
+
+
+def title(value: object) -> str | None:
+    """A title without the final period PubMed and Ovid add to every title, so titles match other sources."""
+    text = clean(value)
+    if text and text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return text or None
 
 
 def doi(value: object) -> str | None:
@@ -68,8 +70,8 @@ def year(value: object) -> int | None:
 
 
 def pages(first: object, last: object = None) -> str | None:
-    """Join a page range and expand MEDLINE's abbreviated end page: '351-4' → '351-354'."""
-    start, end = clean(first), clean(last)
+    """Join a page range and expand MEDLINE's abbreviated end page: '351-4' → '351-354', '17--18' → '17-18'."""
+    start, end = (_DASHES.sub("-", text) if text else None for text in (clean(first), clean(last)))
     if start and not end and "-" in start:
         start, _, end = (part.strip() for part in start.partition("-"))
         end = end or None
@@ -82,46 +84,22 @@ def pages(first: object, last: object = None) -> str | None:
     return f"{start}-{end}"
 
 
-def initials(given: str) -> str:
-    """'Jan-Piet' → 'JP', 'R. M.' → 'RM', 'RM' → 'RM'."""
-    out = []
-    for word in re.split(r"[\s.\-]+", given):
-        word = word.strip("{}")
-        if not word:
-            continue
-        out.append(word if _INITIALS.match(word) else word[0].upper())
-    return "".join(out)
+def family_given(family: str | None, given: str | None = None, suffix: str | None = None) -> str | None:
+    """A name whose parts the source keeps apart, as 'Family, Given': 'Dakwar', 'Elias' → 'Dakwar, Elias'.
+
+    Given names stay as written (never cut to initials); a suffix follows them ('Zarate, Carlos A, Jr').
+    """
+    parts = [clean(family), clean(given), clean(suffix)]
+    if not parts[0]:
+        return parts[1]
+    return ", ".join(part for part in parts if part)
 
 
-def family_initials(family: str, given: str | None = None, suffix: str | None = None) -> str:
-    """The PubMed author form: 'Dakwar', 'Elias' → 'Dakwar E'."""
-    parts = [_SPACES.sub(" ", family).strip()]
-    if given and (inits := initials(given)):
-        parts.append(inits)
-    if suffix:
-        suffix = suffix.strip().rstrip(".")
-        parts.append(suffix.capitalize() if suffix.lower() in ("jr", "sr") else suffix.upper())
-    return " ".join(part for part in parts if part)
+def person(name: object) -> str | None:
+    """A name from a source that writes one string per author, kept exactly as written.
 
-
-def person(name: str) -> str | None:
-    """A name as RIS or MEDLINE write it ('Dakwar, Elias', 'Dakwar E', 'Elias Dakwar') → 'Dakwar E'.
-
-    Names that look corporate ('World Health Organization') are kept as written.
+    'Dakwar, Elias' (Zotero), 'Zarate Jr. C.A.' (Embase), 'Zarate, C.A., Jr.' (Scopus) and corporate
+    names alike: any reordering would lose what the source says ('Liu R.' once became 'R. L').
     """
     text = clean(name)
-    if not text:
-        return None
-    if "," in text:
-        pieces = [piece.strip() for piece in text.split(",")]
-        family, rest = pieces[0], [piece for piece in pieces[1:] if piece]
-        suffix = next((p for p in rest if p.lower() in _SUFFIXES), None)
-        given = " ".join(p for p in rest if p is not suffix)
-        return family_initials(family, given, suffix) if family else None
-    words = text.split(" ")
-    if len(words) == 1 or _CORPORATE.search(text):
-        return text
-    suffix = words.pop() if words[-1].lower() in _SUFFIXES and len(words) > 2 else None
-    if _INITIALS.match(words[-1]):  # already 'Dakwar E' or 'van der Berg JP'
-        return family_initials(" ".join(words[:-1]), words[-1], suffix)
-    return family_initials(words[-1], " ".join(words[:-1]), suffix)
+    return (text.strip(" ;") or None) if text else None

@@ -2,8 +2,13 @@
 
 The main text is what a reader of the article sees: the <article>, <main> or
 role="main" element (else the body), without navigation, headers, footers,
-asides, forms and calls to action ("Book a consultation"). Those would otherwise
-feed marketing copy to claim extraction as if it were content.
+asides, forms, related-article lists, comments and calls to action ("Book a
+consultation"). Those would otherwise feed marketing copy and other stories'
+headlines to claim extraction as if they were content.
+
+The title is the article's: the <h1> inside the article element first, because
+og:title is sometimes the site's or a service page's (WordPress themes hard-code it)
+and the first <h1> or the <title> of a news page is often the section ("Health").
 
 Every pass below is linear in the size of the page: pages come from anywhere, and
 a deeply nested one must not stall a batch.
@@ -11,6 +16,7 @@ a deeply nested one must not stall a batch.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -29,9 +35,13 @@ _ALWAYS_DROP = {"script", "style", "noscript", "template", "svg", "iframe", "obj
 _DROP_IN_MAIN = {"nav", "footer", "aside", "form", "button", "dialog", "select", "input", "textarea"}
 _JUNK_WORDS = (
     "newsletter", "subscribe", "subscription", "cookie", "share", "sharing", "social",
-    "breadcrumb", "sidebar", "banner", "popup", "modal", "consent", "promo",
+    "breadcrumb", "sidebar", "banner", "popup", "modal", "consent", "promo", "related", "comment",
 )  # fmt: skip
 _JUNK_TOKENS = {"cta", "ctas", "menu", "menus", "byline"}  # the byline is metadata, read before pruning
+_NAV = re.compile(r"^(?:left|right|side|top|sub|main|primary|secondary)?nav(?:bar|igation)?$")  # 'leftnav' columns
+_NOT_A_TITLE = re.compile(r"site|section|brand|logo|masthead", re.IGNORECASE)  # <h1 class="site-title">
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\u2013\u2014·•:»-]|::)\s+")  # "Post title – Site name"
+_ARTICLE_TYPES = re.compile(r"Article|Posting|Report", re.IGNORECASE)  # schema.org NewsArticle, BlogPosting, ...
 _CTA = r"""(?:(?:book|schedule)(?:\ (?:a|an|your|now|online|today|free)\b|\W*$)|call\ (?:us|now|today|\d|\+|\()|
     contact\ us\b|get\ started\b|sign\ up\b|subscribe\b|join\ (?:us|our|now)\b|request\ (?:an?|your)\b|
     make\ an\ appointment\b|free\ consultation\b|apply\ now\b|start\ your\b|take\ (?:the|our)\ (?:quiz|assessment)\b|
@@ -58,16 +68,17 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(text, "lxml")
+    headline = _json_ld_headline(soup)  # before scripts are dropped
     for tag in _prune(soup, lambda tag: tag.name in _ALWAYS_DROP):
         tag.extract()
     meta = _meta_index(soup)
-    title = meta.get("og:title") or meta.get("twitter:title") or _text(soup.find("h1")) or _text(soup.find("title"))
+    root = _main(soup)
+    title = _title(soup, meta, root, headline)
     if not title:
         yield Problem(name, None, "title", "a title (og:title, <h1> or <title>)", "nothing")
         return
     url = _canonical(soup, meta)
     author, date = _author(soup, meta), _date(soup, meta)  # before the byline is pruned
-    root = _main(soup)
     _strip(root)
     paragraphs = _paragraphs(root)
     if not paragraphs:
@@ -103,6 +114,63 @@ def _meta_index(soup: BeautifulSoup) -> dict[str, str]:
             if (key := _attr(tag, attr)) and content:
                 index.setdefault(key, content)
     return index
+
+
+def _title(soup: BeautifulSoup, meta: dict[str, str], root: Tag, headline: str | None) -> str | None:
+    """The article's title: its own <h1>, og:title, twitter:title, the JSON-LD headline, a page <h1> that does not
+    name the site or section, the <title> without the site name, any <h1>."""
+    in_article = root.name in ("article", "main") or root.get("role") == "main"
+    candidates = (
+        _text(_heading(root)) if in_article else None,
+        meta.get("og:title"),
+        meta.get("twitter:title"),
+        headline,
+        _text(_heading(soup)),
+        _page_title(soup, meta),
+        _text(soup.find("h1")),
+    )
+    return next((text for text in candidates if text), None)
+
+
+def _heading(scope: Tag) -> Tag | None:
+    """The first <h1> in `scope` that is not the site's or the section's name (<h1 class="site-title">)."""
+    for h1 in scope.find_all("h1"):
+        names = (_attr(h1, "class"), _attr(h1, "id"), _attr(h1.parent, "class"))
+        if not _NOT_A_TITLE.search(" ".join(filter(None, names))):
+            return h1
+    return None
+
+
+def _page_title(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
+    """<title> without the site name: 'Post title – Example Clinic' → 'Post title' (also 'Example Clinic | Post')."""
+    title = _text(soup.find("title"))
+    separators = list(_TITLE_SEPARATOR.finditer(title)) if title else []
+    if not title or not separators:
+        return title
+    site = (meta.get("og:site_name") or "").casefold()
+    first, last = separators[0], separators[-1]
+    if site and title[: first.start()].casefold() == site:
+        return title[first.end() :]
+    if not site or title[last.end() :].casefold() == site:
+        return title[: last.start()]
+    return title
+
+
+def _json_ld_headline(soup: BeautifulSoup) -> str | None:
+    """The headline of a schema.org Article (NewsArticle, BlogPosting, ...) in the page's JSON-LD."""
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            doc = json.loads(script.get_text())
+        except (ValueError, RecursionError):
+            continue
+        graph = doc.get("@graph", [doc]) if isinstance(doc, dict) else doc
+        for item in graph if isinstance(graph, list) else []:
+            kinds = item.get("@type") if isinstance(item, dict) else None
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds):
+                if text := fields.clean(item.get("headline")):
+                    return text
+    return None
 
 
 def _canonical(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
@@ -167,7 +235,7 @@ def _prune(root: Tag, drop: Callable[[Tag], bool]) -> list[Tag]:
 def _is_junk(tag: Tag) -> bool:
     tokens = re.split(r"[^a-z0-9]+", f"{_attr(tag, 'class') or ''} {_attr(tag, 'id') or ''}".lower())
     return any(
-        token in _JUNK_TOKENS or any(token.startswith(word) or token.endswith(word) for word in _JUNK_WORDS)
+        token in _JUNK_TOKENS or _NAV.match(token) or any(token.startswith(w) or token.endswith(w) for w in _JUNK_WORDS)
         for token in tokens
         if token
     )

@@ -2,7 +2,8 @@
 
 Each line is a tag padded to four characters, "- ", and a value; values wrap onto
 continuation lines indented with spaces. Records are separated by blank lines and
-begin with "PMID- ".
+begin with "PMID- " in PubMed's files; other MEDLARS exports (HighWire's "Download
+citation") have no PMID and may carry numbered tags of their own ("4099 - ").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from . import fields
 from .decoding import decode
 from .record import Parsed, ParsedStudy, ParseError, Problem
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}-(?: (.*))?$")
+_TAG = re.compile(r"^([A-Z0-9]{2,4}) {0,3}-(?: (.*))?$")
 _LABEL = re.compile(r"(?:^|(?<=[.?!] ))([A-Z][A-Z0-9 ,&/\-]{2,60}): ")
 
 Tags = list[tuple[str, str]]
@@ -27,7 +28,7 @@ def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     records, problems = _split(name, decode(name, data))
     if not records:
         first = problems[0].got if problems else "no tagged lines"
-        raise ParseError(Problem(name, None, None, "MEDLINE records starting with 'PMID- '", first))
+        raise ParseError(Problem(name, None, None, "MEDLINE records of 'TAG - value' lines", first))
     items = [(problem.line or 0, problem) for problem in problems]
     items += [(line, _study(name, line, tags)) for line, tags in records]
     for _, item in sorted(items, key=lambda pair: pair[0]):  # in file order
@@ -71,14 +72,14 @@ def _first(tags: Tags, *wanted: str) -> str | None:
 
 
 def _authors(tags: Tags) -> tuple[str, ...]:
-    """AU lines already read 'Berman RM'; FAU ('Berman, Robert M') only when a record has no AU."""
-    person_tag = "AU" if any(tag == "AU" for tag, _ in tags) else "FAU"
+    """Each author's FAU ('Dakwar, Elias') when given, else the AU that PubMed pairs with it ('Dakwar E');
+    collective names (CN) in their place in the list. Names are kept as written."""
     names = []
+    full = False  # the last line was an FAU, so the AU after it names the same person
     for tag, value in tags:
-        if tag == person_tag:
+        if tag == "FAU" or tag == "CN" or (tag == "AU" and not full):
             names.append(fields.person(value))
-        elif tag == "CN":
-            names.append(fields.clean(value))
+        full = tag == "FAU"
     return tuple(name for name in names if name)
 
 
@@ -105,9 +106,7 @@ def split_abstract(text: str) -> tuple[tuple[str, str], ...]:
 
 def _study(name: str, line: int, tags: Tags) -> Parsed:
     pmid = _first(tags, "PMID")
-    title = _first(tags, "TI", "BTI")
-    if title and title.endswith(".") and not title.endswith(".."):
-        title = title[:-1].rstrip()  # PubMed adds the final period
+    title = fields.title(_first(tags, "TI", "BTI"))
     if not title:
         return Problem(name, line, "TI", "a title", f"nothing (PMID {pmid})" if pmid else "nothing")
     abstract = fields.clean(_first(tags, "AB")) or ""

@@ -3,7 +3,11 @@
 The file is parsed with lxml with entity resolution, DTD loading and network
 access switched off. Any entity declaration is refused outright: PubMed never
 sends one, and "billion laughs" documents are built from them. The standard
-DOCTYPE line that efetch writes is fine (the DTD is not fetched).
+DOCTYPE line that efetch writes is fine (the DTD is not fetched). lxml honours the
+declared encoding (ISO-8859-1 files) and a UTF-8 byte-order mark.
+
+`load` and `citation` also read NLM's `MedlineCitationSet` files (medline_xml.py):
+a MedlineCitation is the same element in both.
 """
 
 from __future__ import annotations
@@ -20,27 +24,31 @@ from .record import Parsed, ParsedStudy, ParseError, Problem
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _NO_ENTITIES = "a document without entity declarations"
+_WORD_MARKUP = {"i", "b", "u", "em", "strong"}  # set words apart; <sup>, <sub> and the rest stay glued: "kg-1"
+_MARK = "\x00"  # cannot occur in XML text
+_GLUED = re.compile(f"(?<=\\w){_MARK}+(?=\\w)")
 
 
 def parse(path: Path, data: bytes) -> Iterator[Parsed]:
     """Yield one ParsedStudy per PubmedArticle/PubmedBookArticle, or a Problem when its title is missing."""
     name = str(path)
-    root = _load(name, data)
-    tag = _local(root)
+    root = load(name, data)
+    tag = local_name(root)
     if tag in ("PubmedArticle", "PubmedBookArticle"):
         records = [root]
     elif tag == "PubmedArticleSet":
-        records = [el for el in root if _local(el) in ("PubmedArticle", "PubmedBookArticle")]
+        records = [el for el in root if local_name(el) in ("PubmedArticle", "PubmedBookArticle")]
     else:
         raise ParseError(Problem(name, root.sourceline, None, "a PubmedArticleSet root element", f"<{tag}>"))
     if not records:
         got = "an empty PubmedArticleSet"
         raise ParseError(Problem(name, root.sourceline, None, "at least one PubmedArticle", got))
     for el in records:
-        yield _article(name, el) if _local(el) == "PubmedArticle" else _book(name, el)
+        yield _article(name, el) if local_name(el) == "PubmedArticle" else _book(name, el)
 
 
-def _load(name: str, data: bytes) -> etree._Element:
+def load(name: str, data: bytes) -> etree._Element:
+    """The root element of a PubMed/MEDLINE XML file, or ParseError (malformed, entity declarations)."""
     check_bytes(name, data)
     if match := _ENTITY_DECL.search(data):
         line = data.count(b"\n", 0, match.start()) + 1
@@ -63,23 +71,26 @@ def _load(name: str, data: bytes) -> etree._Element:
     return root
 
 
-def _local(el: etree._Element) -> str:
+def local_name(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
 def _text(el: etree._Element | None) -> str | None:
-    return fields.clean("".join(el.itertext())) if el is not None else None
+    """The element's text, markup removed. PubMed glues inline markup to the words around it
+    ("with<i>ketamine</i>and"), so <i>, <b> and <u> between two word characters count as a space."""
+    if el is None or len(el) == 0:  # most elements hold plain text
+        return fields.clean(el.text) if el is not None else None
+    pieces = [el.text or ""]
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        if node is not el:
+            mark = _MARK if local_name(node) in _WORD_MARKUP else ""
+            inner = node.text if isinstance(node.tag, str) else ""
+            pieces += [mark, inner or ""] if event == "start" else [mark, node.tail or ""]
+    return fields.clean(_GLUED.sub(" ", "".join(pieces)).replace(_MARK, ""))
 
 
 def _texts(els: list[etree._Element]) -> tuple[str, ...]:
     return fields.unique(_text(el) for el in els)
-
-
-def _title(text: str | None) -> str | None:
-    """PubMed ends every title with a period it adds itself; drop it so titles match other sources."""
-    if text and text.endswith(".") and not text.endswith(".."):
-        text = text[:-1].rstrip()
-    return text or None
 
 
 def _ids(*lists: etree._Element | None) -> dict[str, str]:
@@ -101,9 +112,9 @@ def _authors(author_list: etree._Element | None) -> tuple[str, ...]:
         if collective := _text(el.find("CollectiveName")):
             names.append(collective)
         elif last := _text(el.find("LastName")):
-            inits = _text(el.find("Initials")) or fields.initials(_text(el.find("ForeName")) or "")
-            names.append(fields.family_initials(last, inits, _text(el.find("Suffix"))))
-    return tuple(names)
+            given = _text(el.find("ForeName")) or _text(el.find("Initials"))
+            names.append(fields.family_given(last, given, _text(el.find("Suffix"))))
+    return tuple(name for name in names if name)
 
 
 def _abstract(abstract: etree._Element | None) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -121,15 +132,23 @@ def _missing_title(name: str, el: etree._Element, field: str, pmid: str | None) 
 
 
 def _article(name: str, el: etree._Element) -> Parsed:
-    citation = el.find("MedlineCitation")
-    if citation is None:
+    medline = el.find("MedlineCitation")
+    if medline is None:
         return Problem(name, el.sourceline, "MedlineCitation", "a MedlineCitation element", "nothing")
-    article = citation.find("Article")
-    ids = _ids(el.find("PubmedData/ArticleIdList"))
-    pmid = _text(citation.find("PMID")) or ids.get("pubmed")
-    title = _title(_text(citation.find("Article/ArticleTitle")))
+    return citation(name, medline, el.find("PubmedData/ArticleIdList"), el)
+
+
+def citation(
+    name: str, medline: etree._Element, id_list: etree._Element | None = None, at: etree._Element | None = None
+) -> Parsed:
+    """One MedlineCitation; `id_list` is PubmedData's ArticleIdList when there is one, `at` the record element."""
+    el = medline if at is None else at
+    article = medline.find("Article")
+    ids = _ids(id_list)
+    pmid = _text(medline.find("PMID")) or ids.get("pubmed")
+    title = fields.title(_text(medline.find("Article/ArticleTitle")))
     if title in (None, "[Not Available]"):  # PubMed's placeholder when only the original-language title exists
-        title = _title(_text(citation.find("Article/VernacularTitle")))
+        title = fields.title(_text(medline.find("Article/VernacularTitle")))
     if article is None or not title:
         return _missing_title(name, el, "ArticleTitle", pmid)
     issue = article.find("Journal/JournalIssue")
@@ -139,31 +158,32 @@ def _article(name: str, el: etree._Element) -> Parsed:
         or fields.year(_text(date.find("MedlineDate")) if date is not None else None)
         or fields.year(_text(article.find("ArticleDate/Year")))
     )
-    elocation = next((_text(e) for e in article.findall("ELocationID") if e.get("EIdType") == "doi"), None)
+    elocation = {e.get("EIdType"): _text(e) for e in reversed(article.findall("ELocationID"))}
     abstract, sections = _abstract(article.find("Abstract"))
     pagination = article.find("Pagination")
     pages = None
     if pagination is not None:
         pages = fields.pages(_text(pagination.find("StartPage")), _text(pagination.find("EndPage")))
         pages = pages or fields.pages(_text(pagination.find("MedlinePgn")))
+    pages = pages or fields.clean(elocation.get("pii"))  # online-only journals: the article number
     return ParsedStudy(
         title=title,
         authors=_authors(article.find("AuthorList")),
         journal=_text(article.find("Journal/Title"))
         or _text(article.find("Journal/ISOAbbreviation"))
-        or _text(citation.find("MedlineJournalInfo/MedlineTA")),
+        or _text(medline.find("MedlineJournalInfo/MedlineTA")),
         year=year,
         volume=_text(issue.find("Volume")) if issue is not None else None,
         issue=_text(issue.find("Issue")) if issue is not None else None,
         pages=pages,
-        doi=fields.doi(ids.get("doi")) or fields.doi(elocation),
+        doi=fields.doi(ids.get("doi")) or fields.doi(elocation.get("doi")),
         pmid=pmid,
         pmcid=ids.get("pmc"),
         abstract=abstract,
         abstract_sections=sections,
         keywords=fields.unique(
-            [_text(e) for e in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")]
-            + [_text(e) for e in citation.findall("KeywordList/Keyword")]
+            [_text(e) for e in medline.findall("MeshHeadingList/MeshHeading/DescriptorName")]
+            + [_text(e) for e in medline.findall("KeywordList/Keyword")]
         ),
         publication_types=_texts(article.findall("PublicationTypeList/PublicationType")),
         language=_text(article.find("Language")),
@@ -178,8 +198,8 @@ def _book(name: str, el: etree._Element) -> Parsed:
         return Problem(name, el.sourceline, "BookDocument", "a BookDocument element", "nothing")
     ids = _ids(doc.find("ArticleIdList"), el.find("PubmedBookData/ArticleIdList"))
     pmid = _text(doc.find("PMID")) or ids.get("pubmed")
-    chapter = _title(_text(doc.find("ArticleTitle")))
-    book = _title(_text(doc.find("Book/BookTitle")))
+    chapter = fields.title(_text(doc.find("ArticleTitle")))
+    book = fields.title(_text(doc.find("Book/BookTitle")))
     if not (chapter or book):
         return _missing_title(name, el, "ArticleTitle", pmid)
     authors = next(

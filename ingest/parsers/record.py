@@ -16,7 +16,10 @@ class ParsedStudy:
     """A publication or trial registration as its source describes it."""
 
     title: str
-    authors: tuple[str, ...] = ()  # "Family Initials", in order: "Dakwar E"
+    # In order, as the source gives them: "Family, Given" where it keeps the parts apart (PubMed XML, MEDLINE FAU,
+    # BibTeX, WoS AF: "Dakwar, Elias", "aan het Rot, Marije"), else its one string per author verbatim (Embase
+    # "Zarate Jr. C.A.", Scopus "Lapidus, K.A.B."); collective names whole. Given names are never cut to initials.
+    authors: tuple[str, ...] = ()
     journal: str | None = None
     year: int | None = None
     volume: str | None = None

@@ -3,7 +3,14 @@
 rispy silently drops a record whose "ER" line is missing and reports no line
 numbers, so we cut the file into records ourselves ("TY  - " to "ER  - ") and hand
 rispy one record at a time: a broken record then costs only itself, and every
-Problem names the line where its record starts.
+Problem names the line where its record starts. What lies between records (Ovid's
+"1." and "Link to the Ovid Full Text…" lines) is not part of any record; blank lines
+inside one (Citavi) do not end it.
+
+Each database puts the PubMed id somewhere else (AN for PubMed-derived records, C5 in
+Embase, C2 in Scopus), and a record is kept whenever it has a title: books, chapters
+and theses often have no identifier at all. Authors are kept as written ("Liu R.",
+"Dakwar, Elias").
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ _END = re.compile(r"^ER  -")
 _PMCID = re.compile(r"\bPMC\d+\b")
 _PMID = re.compile(r"^\d{1,9}$")
 _PUBMED_DB = re.compile(r"pubmed|medline|nlm", re.IGNORECASE)
+_PMID_FIELD = {"embase": "custom5", "scopus": "custom2"}  # database → where its RIS export puts the PMID
 
 
 def parse(path: Path, data: bytes) -> Iterator[Parsed]:
@@ -79,16 +87,18 @@ def _one(entry: dict, *keys: str) -> str | None:
 
 
 def _pmid(entry: dict) -> str | None:
-    """AN holds the PMID in PubMed-derived exports; other databases put their own accession numbers there."""
-    accession = _one(entry, "accession_number")
+    """AN holds the PMID in PubMed-derived exports; Embase (C5) and Scopus (C2) put it elsewhere and their own
+    accession numbers in AN, even when the record also names Medline as a database."""
     database = " ".join(_many(entry, "name_of_database", "database_provider"))
-    if accession and _PMID.match(accession) and (not database or _PUBMED_DB.search(database)):
-        return accession
+    own = next((key for name, key in _PMID_FIELD.items() if name in database.lower()), None)
+    value = _one(entry, own or "accession_number")
+    if value and _PMID.match(value) and (own or not database or _PUBMED_DB.search(database)):
+        return value
     return None
 
 
 def _study(name: str, line: int, entry: dict) -> Parsed:
-    title = _one(entry, "title", "primary_title")
+    title = fields.title(_one(entry, "title", "primary_title"))
     if not title:
         return Problem(name, line, "TI", "a title", "nothing")
     urls = _many(entry, "urls")
@@ -97,14 +107,14 @@ def _study(name: str, line: int, entry: dict) -> Parsed:
     date = _one(entry, "year", "publication_year", "date")
     return ParsedStudy(
         title=title,
-        authors=tuple(filter(None, map(fields.person, _many(entry, "authors", "first_authors")))),
+        authors=tuple(filter(None, map(fields.person, _many(entry, "authors", "first_authors")))),  # as written
         journal=_one(
             entry, "secondary_title", "alternate_title3", "journal_name", "alternate_title2", "alternate_title1"
         ),
         year=fields.year(date),
         volume=_one(entry, "volume"),
         issue=_one(entry, "number"),
-        pages=fields.pages(_one(entry, "start_page"), _one(entry, "end_page")),
+        pages=fields.pages(_one(entry, "start_page"), _one(entry, "end_page")) or _one(entry, "custom7"),  # C7: article no.
         doi=doi,
         pmid=_pmid(entry),
         pmcid=pmcid,
