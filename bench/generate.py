@@ -20,10 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kb.config import Settings  # noqa: E402
-from kb.model import Finding, Source, Study  # noqa: E402
+from kb import versions  # noqa: E402
+from kb.model import Arm, Finding, Source, Study  # noqa: E402
 from kb.namespaces import concept_iri  # noqa: E402
 from kb.vocab import load  # noqa: E402
-from kb.writer import Writer  # noqa: E402
+from kb.writer import FORMAT, Writer  # noqa: E402
 
 DESIGNS = [("rct", 30), ("open-label", 20), ("cohort", 10), ("case-series", 8), ("case-report", 8),
            ("systematic-review", 6), ("meta-analysis", 5), ("narrative-review", 8), ("chart-review", 3),
@@ -69,6 +70,19 @@ def make_study(i: int, rng: random.Random, vocab) -> Study:
                 direction=rng.choice(["benefit", "benefit", "no difference", "mixed"]),
             )
         )
+    if adverse and rng.random() < 0.5:  # a harms rate with its denominators, as trials report them
+        arm_n = max(2, n // 2)
+        events = rng.randint(0, arm_n)
+        findings.append(
+            Finding(
+                text=f"{label(adverse[0]).capitalize()} occurred in {events} of {arm_n} participants given ketamine.",
+                outcome=concept_iri("outcome", "safety"),
+                measure=concept_iri("measure", "adverse-event-rate"),
+                value=round(100 * events / arm_n, 1),
+                unit="%",
+                arms=(Arm("ketamine", n=arm_n, events=events),),
+            )
+        )
     abstract = " ".join(
         [f"We studied {n} adults with {cond} who received {route} ketamine with {therapy}.",
          *(f.text for f in findings),
@@ -100,6 +114,7 @@ def make_study(i: int, rng: random.Random, vocab) -> Study:
         instruments=tuple(instruments),
         adverse_effects=tuple(adverse),
         timing=tuple(pick("timing", rng.choice([0, 1]))),
+        populations=tuple(pick("population", rng.choice([0, 0, 0, 1]))),
         dose_mg_per_kg=(rng.choice([0.2, 0.5, 0.5, 0.75, 1.0, 1.5]),),
         ketamine_sessions=rng.choice([1, 2, 3, 4, 6, 8, 12]),
         followup_weeks=float(rng.choice([1, 2, 4, 12, 26, 52])),
@@ -127,6 +142,12 @@ def generate(n: int, data: Path, seed: int = 7, batch: int = 1000) -> float:
 def ensure(n: int, root: Path = Path(__file__).parent / "out") -> Settings:
     """The generated KB of n studies, made once and reused by every benchmark."""
     data = root / f"kb-{n}"
+    current = versions.current_dir(data) if data.exists() else None
+    if current is not None and versions.meta(current).get("format", 1) < FORMAT:
+        import shutil
+
+        print(f"{data} was written by an older kapkb (format < {FORMAT}): generating it again", file=sys.stderr)
+        shutil.rmtree(data)
     if not (data / "current").exists():
         seconds = generate(n, data)
         print(f"generated {n:,} studies in {seconds:.0f} s into {data}", file=sys.stderr)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kb.model import Study
+from kb.names import family_name, fold_name  # noqa: F401  (re-exported: ingest reads names through here)
 
 _PREFIXES = """PREFIX kap: <https://w3id.org/kapkb/ontology#>
 PREFIX bibo: <http://purl.org/ontology/bibo/>
@@ -40,26 +41,7 @@ PERCENTS_QUERY = (
     _PREFIXES + 'SELECT ?s ?v WHERE { ?s a kap:Study ; kap:hasFinding ?f . ?f kap:value ?v ; kap:unit "%" }'
 )
 
-_INITIALS = re.compile(r"^[A-Z]{1,4}$")
-_SUFFIX = {"jr", "sr", "ii", "iii", "iv"}
 _STOP = {"of", "and", "the", "for", "on", "in", "&"}
-
-
-def fold_name(name: str) -> str:
-    """'Ezquerra-Romano' → 'ezquerraromano', 'Åsberg' → 'asberg': ASCII letters only, lowercase."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if c.isascii() and c.isalpha()).lower()
-
-
-def family_name(author: str) -> str:
-    """The family name of an author string as sources write it: "Zarate CA Jr", "Zarate Jr. C.A." (Embase),
-    "Dakwar, Elias" (family, given) → "Zarate", "Zarate", "Dakwar"."""
-    if "," in author:
-        return " ".join(w for w in author.split(",", 1)[0].split() if w.lower().rstrip(".") not in _SUFFIX)
-    words = author.split()
-    while len(words) > 1 and (words[-1].lower().rstrip(".") in _SUFFIX or _INITIALS.match(words[-1].replace(".", ""))):
-        words.pop()
-    return " ".join(words)
 
 
 def acronyms(author: str) -> set[str]:

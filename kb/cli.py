@@ -108,7 +108,7 @@ def init(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["curated", "pubmed-xml", "medline", "ris", "bibtex", "ctgov-json", "html", "text", "markdown"]),
+    type=click.Choice(["curated", "pubmed-xml", "medline-xml", "medline", "ris", "wos", "bibtex", "ctgov-json", "html", "text", "markdown"]),
     help="Force a format instead of detecting it from content and extension.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (no progress bar).")
@@ -335,15 +335,18 @@ def sparql(ctx: click.Context, query: str | None, file, fmt: str) -> None:
 @click.option("--offset", default=0, show_default=True, type=int)
 @click.option("--sort", default="evidence", show_default=True, type=click.Choice(["evidence", "relevance", "year", "n"]))
 @click.option("--explain", is_flag=True, help="Say why each result ranks where it does.")
+@click.option("--no-correct", "no_correct", is_flag=True, help="Search the words as typed: no spelling correction.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_guard
-def search(ctx: click.Context, query: str, limit: int, offset: int, sort: str, explain: bool, as_json: bool) -> None:
-    """The same search the web app runs: "PTSD + IM + CBT outcomes"."""
+def search(
+    ctx: click.Context, query: str, limit: int, offset: int, sort: str, explain: bool, no_correct: bool, as_json: bool
+) -> None:
+    """The same search the web app runs: "PTSD + IM + CBT outcomes", a DOI, "feder 2014"."""
     from kb.search import search as run_search
     from kb.text import search_summary
 
-    doc = run_search(_open_kb(ctx), query, limit=limit, offset=offset, sort=sort, explain=explain)
+    doc = run_search(_open_kb(ctx), query, limit=limit, offset=offset, sort=sort, explain=explain, correct=not no_correct)
     _emit(doc, as_json, search_summary(doc))
 
 

@@ -3,7 +3,9 @@
 Counted from the search index's per-concept bitmaps (`kb.docsets`), which hold each concept and
 its ancestors, so a cell counts exactly the studies its search link finds: the row
 "depressive disorders" includes the treatment-resistant depression trials, as a search
-for "depressive disorders" does.
+for "depressive disorders" does. A cell counts the primary studies that tested the
+combination and, apart, the reviews that pooled it (`kb.model.REVIEW_DESIGNS`): a review
+never fills a gap no study has tested, as the search's bands say.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ class Node:
 
 @dataclass(frozen=True)
 class Cell:
-    count: int
-    best_level: Concept | None  # the strongest evidence level among the cell's studies
+    count: int  # primary studies
+    best_level: Concept | None  # the strongest evidence level among the cell's primary studies
+    reviews: int = 0  # reviews that pooled or covered the combination
 
 
 @dataclass
@@ -34,7 +37,8 @@ class Matrix:
     cols: list[Node]
     cells: list[list[Cell]] = field(default_factory=list)  # cells[row][col]
     row_cells: list[Cell] = field(default_factory=list)  # each row's studies, whatever the column
-    total: int = 0  # studies under the filters
+    total: int = 0  # primary studies under the filters
+    reviews: int = 0  # reviews under the filters
 
     @property
     def max_count(self) -> int:
@@ -84,7 +88,9 @@ def matrix(kb, row_scheme: str, col_scheme: str, filters: dict[str, str] | None 
     Rows and columns are the concepts that have studies in the whole KB, so a filter
     turns cells into gaps ("no studies") instead of making them disappear.
     """
-    docs = filtered(kb, filters)
+    every = filtered(kb, filters)
+    reviews = every & docsets(kb).reviews
+    docs = every & ~reviews
     rows = [Node(n.concept, n.depth, (docs & _bits(kb, row_scheme, n.concept.slug)).bit_count()) for n in concept_tree(kb, row_scheme)]
     cols = [Node(n.concept, n.depth, (docs & _bits(kb, col_scheme, n.concept.slug)).bit_count()) for n in concept_tree(kb, col_scheme)]
     levels = sorted(kb.vocab.in_scheme("evidence_level"), key=lambda c: kb.vocab.rank(c.iri))
@@ -92,11 +98,13 @@ def matrix(kb, row_scheme: str, col_scheme: str, filters: dict[str, str] | None 
     col_bits = [_bits(kb, col_scheme, c.concept.slug) for c in cols]
 
     def cell(bits: int) -> Cell:
-        return Cell(bits.bit_count(), next((level for level, in_level in level_bits if bits & in_level), None))
+        primary = bits & ~reviews
+        best = next((level for level, in_level in level_bits if primary & in_level), None)
+        return Cell(primary.bit_count(), best, (bits & reviews).bit_count())
 
     cells, row_cells = [], []
     for r in rows:
-        in_row = docs & _bits(kb, row_scheme, r.concept.slug)
+        in_row = every & _bits(kb, row_scheme, r.concept.slug)
         row_cells.append(cell(in_row))
         cells.append([cell(in_row & bits) for bits in col_bits])
-    return Matrix(rows, cols, cells, row_cells, docs.bit_count())
+    return Matrix(rows, cols, cells, row_cells, docs.bit_count(), reviews.bit_count())

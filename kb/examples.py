@@ -61,16 +61,18 @@ ORDER BY DESC(?year)
         "ptsd-by-route",
         "By which routes has ketamine been given in studies of PTSD, and in which studies?",
         """
-SELECT DISTINCT ?route ?study ?title ?year ?design
+SELECT ?route ?study ?title ?year ?design
 WHERE {
-  ?condition skos:broader* condition:ptsd .
-  ?study kap:condition ?condition ;
-         kap:route/skos:prefLabel ?route ;
-         dcterms:title ?title .
+  { SELECT DISTINCT ?study ?route WHERE {
+      ?condition skos:broader* condition:ptsd .
+      ?study kap:condition ?condition ;
+             kap:route/skos:prefLabel ?route .
+  } }
+  ?study dcterms:title ?title .
   OPTIONAL { ?study kap:year ?year }
   OPTIONAL { ?study kap:design/skos:prefLabel ?design }
 }
-ORDER BY ?route DESC(?year)
+ORDER BY ?route DESC(?year) ?study
 """,
     ),
     Example(

@@ -14,14 +14,15 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import SimpleAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, SchemaClass
 from whoosh.filedb.filestore import RamStorage
 
+from kb.findings import harms_score
 from kb.model import STUDY_CONCEPT_FIELDS, Article, Study
-from kb.namespaces import SCHEMES, Resources, slug_of
+from kb.names import family_name, fold_name
+from kb.namespaces import SCHEMES, Resources, concept_iri, slug_of
 from kb.vocab import Vocabulary
-
 
 
 class KBSchema(SchemaClass):
@@ -31,6 +32,15 @@ class KBSchema(SchemaClass):
     title = TEXT(analyzer=StemmingAnalyzer(), field_boost=3.0)
     authors = TEXT()
     body = TEXT(analyzer=StemmingAnalyzer())
+    # Known items: identifiers as written (lowercase), and authors' family names folded ("Åsberg" → "asberg").
+    doi = ID()
+    pmid = ID()
+    pmcid = ID()
+    nct = KEYWORD(commas=True, lowercase=True)
+    author_family = KEYWORD(commas=True)
+    first_author = KEYWORD(commas=True)
+    # Every word as written (not stemmed): what spelling correction proposes and checks against (kb.spelling).
+    spell = TEXT(analyzer=SimpleAnalyzer(), phrase=False)
     condition = KEYWORD(commas=True)
     route = KEYWORD(commas=True)
     therapy = KEYWORD(commas=True)
@@ -49,6 +59,7 @@ class KBSchema(SchemaClass):
     year = NUMERIC(stored=True, sortable=True)
     n = NUMERIC(sortable=True)
     rank = NUMERIC(sortable=True)
+    harms = NUMERIC(sortable=True)  # how much a study reports about harms (kb.findings.harms_score)
     record = STORED()
 
 
@@ -69,6 +80,8 @@ def study_document(s: Study, vocab: Vocabulary, res: Resources, source: str | No
     """The index document of a study; `source` when the record has not been read back from the KB (kb.merge)."""
     if not s.sources and source:
         s = replace(s, sources=((source, "*"),))
+    families = [fold_name(family_name(a)) for a in s.authors]
+    record = {"kind": "study", **asdict(s)}
     doc = {
         "iri": res.study(s.id),
         "kind": "study",
@@ -99,10 +112,20 @@ def study_document(s: Study, vocab: Vocabulary, res: Resources, source: str | No
         "followup_band": followup_band(s.followup_weeks),
         "n_band": n_band(s.n),
         "rank": vocab.rank(s.evidence_level),
-        "record": json.dumps({"kind": "study", **asdict(s)}, ensure_ascii=False),
+        "harms": harms_score(record),
+        "doi": (s.doi or "").lower(),
+        "pmid": s.pmid,
+        "pmcid": (s.pmcid or "").lower(),
+        "nct": s.nct,
+        "author_family": ",".join(f for f in dict.fromkeys(families) if f),
+        "first_author": families[0] if families else "",
+        "record": json.dumps(record, ensure_ascii=False),
     }
     for scheme, attr in STUDY_CONCEPT_FIELDS.items():
         doc[scheme] = _slugs(vocab, getattr(s, attr))
+    if is_kap_protocol(vocab, s.drugs, s.therapies):
+        doc["therapy"] = ",".join(dict.fromkeys([*doc["therapy"].split(","), "kap"]))
+    doc["spell"] = "\n".join([s.title, " ".join(s.authors), doc["body"]])
     if s.year is not None:
         doc["year"] = s.year
     if s.n is not None:
@@ -130,6 +153,7 @@ def article_document(a: Article, source: str, vocab: Vocabulary, res: Resources)
     for scheme, iris in by_scheme.items():
         if scheme in STUDY_CONCEPT_FIELDS:
             doc[scheme] = _slugs(vocab, iris)
+    doc["spell"] = "\n".join([a.title, doc["authors"], doc["body"]])
     return {k: v for k, v in doc.items() if v not in ("", None)}
 
 
@@ -143,6 +167,19 @@ def documents(
         for r in records
         if not (isinstance(r, Study) and res.study(r.id) in skip)
     ]
+
+
+KETAMINE = concept_iri("drug", "ketamine")
+PSYCHOTHERAPY = concept_iri("therapy", "psychotherapy")
+
+
+def is_kap_protocol(vocab: Vocabulary, drugs: Iterable[str], therapies: Iterable[str]) -> bool:
+    """Ketamine-assisted psychotherapy as a protocol: ketamine (or an enantiomer) given with any psychotherapy.
+    Search and the map read therapy "KAP" this way, so `KAP for alcohol` finds ketamine + MET or MBRP trials
+    that never use the phrase (ontology: therapy:kap's scope note)."""
+    on_ketamine = any(d == KETAMINE or KETAMINE in vocab.ancestors(d) for d in drugs)
+    with_therapy = any(t == PSYCHOTHERAPY or PSYCHOTHERAPY in vocab.ancestors(t) for t in therapies)
+    return on_ketamine and with_therapy
 
 
 def _slugs(vocab: Vocabulary, iris: Iterable[str]) -> str:

@@ -67,6 +67,11 @@ class Finding:
     provenance: Provenance = field(default_factory=Provenance)
 
 
+# Designs that report on other studies (or rule on them) rather than on participants of their own: their
+# concept tags say what they pooled or covered, and search shows them in their own band after the primary
+# studies that tested a combination (ontology: kap:condition's comment states the rule).
+REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review", "consensus", "regulatory")
+
 # The concept-valued fields of a Study, by the scheme their values come from.
 STUDY_CONCEPT_FIELDS = {
     "condition": "conditions",

@@ -9,9 +9,15 @@ and "IM" is the intramuscular route. Also understood:
     "exact phrase"                                              free text, as a phrase
     -esketamine   NOT esketamine                                exclusion
     … outcomes | side effects | studies | reviews | claims      a trailing intent word
+    10.1001/jamapsychiatry.2014.62  PMID 24740528  NCT02397889  known items (also as doi.org / PubMed URLs)
+    feder 2014   author:feder                                   a bare year is a year; surnames are searched
+    side effects, adverse, safety, harms … anywhere             the safety intent: harms data ranks first
 
-Words that name no concept are free text over titles, abstracts, findings and claims.
-Parsing is pure (no index access) so the CLI, the API and the pages share it.
+Words that name no concept are free text over titles, abstracts, findings, claims and
+authors, and every one of them must match (AND). Joining and question words ("and",
+"for", "does") are listed as ignored, never dropped in silence. Parsing is pure (no
+index access) so the CLI, the API and the pages share it; `kb.search` then checks each
+free word against the index and corrects the misspelled ones (`kb.spelling`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ FIELD_SCHEMES = {
     "population": "population",
 }
 RANGE_FIELDS = ("year", "n")
+TEXT_FIELDS_OF_QUERY = ("author",)  # author:NAME searches authors' family names
 INTENTS = {
     "outcomes": "outcomes",
     "outcome": "outcomes",
@@ -57,8 +64,33 @@ INTENTS = {
     "claims": "claims",
     "articles": "claims",
 }
-# Words that join terms in everyday queries; never concepts or free text ("in" is not intranasal here).
-JOINERS = frozenset("and or with for of in on the a an to by vs versus plus using via ketamine-assisted".split()) - {"ketamine-assisted"}
+# Words and pairs that ask about harms wherever they stand ("side effects of ketamine lozenges").
+SAFETY_WORDS = frozenset(
+    ["side effects", "side effect", "side-effects", "adverse effects", "adverse events", "adverse effect",
+     "adverse event", "adverse", "safety", "safe", "harms", "harm", "tolerability", "risks"]
+)  # fmt: skip
+# Words that join terms or ask a question; never concepts or free text ("in" is not intranasal here). Reported
+# in `interpretation.ignored`.
+JOINERS = frozenset(
+    "and or with for of in on the a an to by vs versus plus using via does do did is are was were can could should "
+    "would what which how who why when where there any about me my i we it its this that these those than help helps work works".split()
+)
+# Words every record of this KB is about ("ketamine therapy for PTSD patients"): requiring them would only drop
+# studies that happen not to write them. Also reported in `interpretation.ignored`.
+GENERIC = frozenset(
+    "therapy therapies treatment treatments treat treating treated session sessions patient patients people "
+    "study studies trial trials research evidence data paper papers literature use used using".split()
+)
+_DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|\bdoi:\s*)?\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_PMID = re.compile(
+    r"(?:\bpmid:?\s*|https?://(?:pubmed\.ncbi\.nlm\.nih\.gov|www\.ncbi\.nlm\.nih\.gov/pubmed)/)(\d{1,9})\b/?"
+    r"|(?<![\w./:-])(\d{7,9})(?![\w./-])",
+    re.IGNORECASE,
+)
+_PMCID = re.compile(r"\b(PMC\d{4,9})\b", re.IGNORECASE)
+_NCT = re.compile(r"(?:https?://(?:www\.)?clinicaltrials\.gov/\S*?)?\b(NCT\d{8})\b/?", re.IGNORECASE)
+_YEAR = re.compile(r"(?:19[5-9]\d|20[0-4]\d)")
+_YEARS = re.compile(r"(19[5-9]\d|20[0-4]\d)\s*(?:-|–|\.\.)\s*(19[5-9]\d|20[0-4]\d)")
 MAX_NGRAM = 8
 _TOKEN = re.compile(
     r'(?P<neg>-|NOT\s+)?(?:(?P<field>[a-z_]+)(?P<op>:>=|:<=|:>|:<|>=|<=|:|>|<|=)(?P<fval>"[^"]*"|[^\s+,]+)|"(?P<phrase>[^"]*)"|(?P<word>[^\s+,"]+))'
@@ -82,6 +114,13 @@ class RangeTerm:
     text: str
 
 
+@dataclass(frozen=True)
+class KnownItem:
+    kind: str  # "doi", "pmid", "pmcid" or "nct"
+    value: str  # normalised: DOI lowercase, PMCID and NCT uppercase
+    text: str
+
+
 @dataclass
 class ParsedQuery:
     raw: str
@@ -91,6 +130,14 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)
     excluded_words: list[str] = field(default_factory=list)
     intent: str | None = None
+    known: list[KnownItem] = field(default_factory=list)  # DOIs, PMIDs, PMCIDs and NCT numbers
+    authors: list[str] = field(default_factory=list)  # author:NAME
+    ignored: list[str] = field(default_factory=list)  # joining and question words
+
+    @property
+    def safety(self) -> bool:
+        """Asking about harms: the side-effects intent, or an adverse effect among the terms."""
+        return self.intent == "side effects" or any(c.scheme == "adverse_effect" for c in self.positive_concepts)
 
     @property
     def positive_concepts(self) -> list[ConceptTerm]:
@@ -106,6 +153,7 @@ def parse(raw: str, vocab: Vocabulary, max_chars: int = 2000) -> ParsedQuery:
     if text.count('"') % 2:
         raise QueryError('unbalanced quotes: every " needs a closing "')
     q = ParsedQuery(raw=text)
+    text = _take_known_items(text, q)
     text = _take_intent(text, q)
     pending: list[tuple[str, bool]] = []  # plain words waiting for longest-match
 
@@ -146,9 +194,29 @@ def parse(raw: str, vocab: Vocabulary, max_chars: int = 2000) -> ParsedQuery:
             else:
                 pending.append((m.group("word"), False))
     flush()
-    if not (q.concepts or q.ranges or q.words or q.phrases or q.intent):
+    if not (q.concepts or q.ranges or q.words or q.phrases or q.intent or q.known or q.authors):
         raise QueryError("the query has no search terms: add a condition, route, therapy, outcome or a word to look for")
     return q
+
+
+def _take_known_items(text: str, q: ParsedQuery) -> str:
+    """Identifiers go straight to their study; they are cut out first, as DOIs hold `+`, `,` and `:`."""
+
+    def take(kind: str, normal):
+        def sub(m: re.Match) -> str:
+            value = next(g for g in m.groups() if g)
+            if kind == "doi":
+                value = value.rstrip(".,;)]")
+            q.known.append(KnownItem(kind, normal(value), m.group(0)))
+            return " "
+
+        return sub
+
+    text = _DOI.sub(take("doi", str.lower), text)
+    text = _NCT.sub(take("nct", str.upper), text)
+    text = _PMCID.sub(take("pmcid", str.upper), text)
+    text = _PMID.sub(take("pmid", str), text)
+    return text
 
 
 def _take_intent(text: str, q: ParsedQuery) -> str:
@@ -165,9 +233,14 @@ def _field_term(name: str, op: str, value: str, negated: bool, original: str, vo
     if name in RANGE_FIELDS:
         q.ranges.append(_range(name, op, value, original))
         return
+    if name in TEXT_FIELDS_OF_QUERY:
+        if op != ":" or not value.strip():
+            raise QueryError(f"{original!r}: use author:SURNAME")
+        q.authors.append(value.strip())
+        return
     scheme = FIELD_SCHEMES.get(name)
     if scheme is None:
-        fields = ", ".join(sorted({*FIELD_SCHEMES, *RANGE_FIELDS}))
+        fields = ", ".join(sorted({*FIELD_SCHEMES, *RANGE_FIELDS, *TEXT_FIELDS_OF_QUERY}))
         raise QueryError(f"unknown field {name!r} in {original!r}; known fields: {fields}")
     if op != ":":
         raise QueryError(f"{original!r}: use {name}:VALUE (comparisons are for year and n)")
@@ -218,10 +291,12 @@ def _match_words(pending: list[tuple[str, bool]], vocab: Vocabulary, q: ParsedQu
     while i < len(words):
         for size in range(min(MAX_NGRAM, len(words) - i), 0, -1):
             chunk = " ".join(words[i : i + size])
-            if size == 1 and (normalize(chunk) in JOINERS or not normalize(chunk)):
-                hits = []
-            else:
-                hits = vocab.lookup(chunk)
+            key = normalize(chunk)
+            if size <= 2 and key in SAFETY_WORDS and not any(negs[i : i + size]):
+                q.intent = q.intent or "side effects"
+                i += size
+                break
+            hits = [] if size == 1 and (key in JOINERS or not key) else _lookup(vocab, chunk)
             if hits:
                 _add_concept(q, vocab, _prefer(hits, vocab), chunk, any(negs[i : i + size]))
                 i += size
@@ -229,9 +304,30 @@ def _match_words(pending: list[tuple[str, bool]], vocab: Vocabulary, q: ParsedQu
         else:
             word = words[i]
             key = normalize(word)
-            if key and key not in JOINERS:
+            years = _YEARS.fullmatch(word)
+            if years and not negs[i]:
+                low, high = sorted(int(y) for y in years.groups())
+                q.ranges.append(RangeTerm("year", low, high, word))
+            elif _YEAR.fullmatch(word) and not negs[i]:
+                q.ranges.append(RangeTerm("year", int(word), int(word), word))
+            elif key in JOINERS or key in GENERIC:
+                q.ignored.append(word)
+            elif key:
                 (q.excluded_words if negs[i] else q.words).append(word)
             i += 1
+
+
+def _lookup(vocab: Vocabulary, chunk: str) -> list[str]:
+    """A label, or its singular when the last word is a plural ("lozenges", "veterans", "SSRIs")."""
+    hits = vocab.lookup(chunk)
+    if hits or len(chunk) < 4:
+        return hits
+    for plural, singular in (("ies", "y"), ("es", ""), ("s", "")):
+        if chunk.lower().endswith(plural):
+            hits = vocab.lookup(chunk[: -len(plural)] + singular)
+            if hits:
+                return hits
+    return []
 
 
 def _prefer(hits: list[str], vocab: Vocabulary) -> str:
@@ -270,5 +366,8 @@ def interpretation(q: ParsedQuery, vocab: Vocabulary) -> dict:
         "ranges": [{"field": r.field, "min": r.low, "max": r.high, "text": r.text} for r in q.ranges],
         "free_text": [*q.words, *(f'"{p}"' for p in q.phrases)],
         "excluded_text": q.excluded_words,
+        "authors": q.authors,
+        "known_items": [{"type": k.kind, "value": k.value, "text": k.text.strip()} for k in q.known],
+        "ignored": q.ignored,
         "intent": q.intent,
     }

@@ -115,7 +115,7 @@ class KB:
             try:
                 view = self._load(current, self._view.generation + 1)
                 view.searchers[threading.get_native_id()] = view.index.searcher()
-                view.docsets = _build_docsets(view)
+                view.docsets = _build_docsets(view, self.vocab)
                 view.stats = self._count(view.store)
                 view.searchers.clear()  # that searcher belongs to this thread; request threads open their own
                 with self._lock:
@@ -145,7 +145,7 @@ class KB:
         if view.docsets is None:
             with self._lock:
                 if view.docsets is None:
-                    view.docsets = _build_docsets(view, self.searcher())
+                    view.docsets = _build_docsets(view, self.vocab, self.searcher())
         return view.docsets
 
     # -- records -----------------------------------------------------------
@@ -190,17 +190,17 @@ class KB:
 
     def record_counts(self) -> dict:
         """How complete the study records are: identifiers, author lists, primary sources."""
-        q = f"""PREFIX kap: <https://w3id.org/kapkb/ontology#>
+        q = """PREFIX kap: <https://w3id.org/kapkb/ontology#>
         SELECT
           (COUNT(DISTINCT ?pm) AS ?with_pmid) (COUNT(DISTINCT ?doi) AS ?with_doi)
           (COUNT(DISTINCT ?cut) AS ?authors_incomplete) (COUNT(DISTINCT ?src) AS ?with_primary_source)
-        WHERE {{
+        WHERE {
           ?s a kap:Study .
-          OPTIONAL {{ ?s <http://purl.org/spar/fabio/hasPubMedId> ?x . BIND(?s AS ?pm) }}
-          OPTIONAL {{ ?s <http://purl.org/ontology/bibo/doi> ?y . BIND(?s AS ?doi) }}
-          OPTIONAL {{ ?s kap:authorsComplete false . BIND(?s AS ?cut) }}
-          OPTIONAL {{ ?s <http://www.w3.org/ns/prov#hadPrimarySource> ?z . BIND(?s AS ?src) }}
-        }}"""
+          OPTIONAL { ?s <http://purl.org/spar/fabio/hasPubMedId> ?x . BIND(?s AS ?pm) }
+          OPTIONAL { ?s <http://purl.org/ontology/bibo/doi> ?y . BIND(?s AS ?doi) }
+          OPTIONAL { ?s kap:authorsComplete false . BIND(?s AS ?cut) }
+          OPTIONAL { ?s <http://www.w3.org/ns/prov#hadPrimarySource> ?z . BIND(?s AS ?src) }
+        }"""
         row = self.store.select(q)[0]
         return {k: int(v or 0) for k, v in row.items()}
 
@@ -222,10 +222,14 @@ class KB:
         return counts
 
 
-def _build_docsets(view: _View, searcher=None):
+def _build_docsets(view: _View, vocab: Vocabulary, searcher=None):
+    """The version's bitmaps, and its spelling table (built here so a server's warm-up pays for both)."""
     from kb.docsets import DocSets
+    from kb.spelling import Speller
 
-    return DocSets(searcher or view.index.searcher())
+    docsets = DocSets(searcher or view.index.searcher())
+    docsets.speller = Speller(docsets.words, vocab)
+    return docsets
 
 
 def _background(fn) -> None:

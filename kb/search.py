@@ -1,17 +1,25 @@
-"""Search: a parsed query → ranked studies, facet counts, and the nearest evidence when nothing matches.
+"""Search: a parsed query → ranked studies in bands, facet counts, and an honest account of every word.
 
 Matching works on bitmaps of document numbers (`kb.docsets`), one per concept and
 facet value, built once per searcher: a query is a few `&`s, a facet count a
-`bit_count()`. Ranking puts the strongest evidence first: evidence level
-(systematic reviews and meta-analyses, then RCTs, …), then text relevance, then
-recency. When no study meets every concept, the fewest terms are dropped and what
-was found is grouped by what it lacks.
+`bit_count()`. Every term must match: concepts, free words (stemmed, over titles,
+abstracts, findings and authors), phrases, authors, identifiers and ranges. A word that
+no record uses is corrected when a near one exists (`kb.spelling`), otherwise reported in
+`interpretation.unmatched` with 0 results.
+
+Order: a known item first (the study an identifier or "author year" names), then the
+primary studies that tested the combination, then the reviews that pooled it, each
+band by evidence level, then size, then recency (`safety` questions: by what a study
+reports about harms first). When nothing meets every term, `total` is 0 and `relaxed`
+says which terms were dropped to find the nearest evidence; the results are that
+evidence, each saying what it lacks, unless a term matches nothing in the KB at all.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -19,30 +27,120 @@ from whoosh.qparser import MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin
 
 from kb.docsets import DocSets, bitmap, members
+from kb.findings import denominators, lead_findings, primary_finding, safety_findings
 from kb.links import study_links
+from kb.names import fold_name
 from kb.namespaces import SCHEMES, concept_iri, slug_of
-from kb.query import ConceptTerm, ParsedQuery, interpretation, parse
+from kb.query import ParsedQuery, interpretation, parse
+from kb.spelling import Correction, Speller
 
 TEXT_FIELDS = ("title", "body", "authors")
 SORTS = ("evidence", "relevance", "year", "n")
-REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review")
 MAX_RELAXED_GROUPS = 4
+BANDS = {  # in result order, with the heading each band is shown under
+    "known item": "The study you named",
+    "primary": "Primary studies",
+    "review": "Reviews that pooled or covered this",
+    "article": "Articles and the claims they make",
+}
 
 
-def search(kb, raw: str, limit: int = 20, offset: int = 0, sort: str = "evidence", explain: bool = False) -> dict:
+@dataclass
+class Term:
+    """One thing the query asks for, with the documents that have it."""
+
+    kind: str  # "concept", "word", "phrase", "author", "known item"
+    label: str  # as shown: a concept's preferred label, a word as typed
+    bits: int
+    text: str = ""
+    mentions: int = 0  # a concept no study is tagged with: the documents whose text uses one of its labels
+
+
+@dataclass
+class Found:
+    """What a query matched (a bitmap per band), how it was read, and paging in rank order."""
+
+    query: ParsedQuery
+    sort: str
+    bits: int  # the exact matches; the nearest evidence when `relaxed` says so
+    exact: bool
+    bands: dict[str, int]  # band → bitmap, in BANDS order
+    scores: dict[int, float]
+    relaxed: dict | None
+    groups: list[tuple[list[str], int]]  # (terms lacked, bitmap) of the nearest evidence
+    unmatched: list[str]
+    did_you_mean: dict | None
+    docsets: DocSets
+    searcher: object
+
+    @property
+    def total(self) -> int:
+        return self.bits.bit_count() if self.exact else 0
+
+    @property
+    def shown(self) -> int:
+        """Results listed: the matches, or the nearest evidence."""
+        return self.bits.bit_count()
+
+    def band_of(self, docnum: int) -> str:
+        return next((band for band, bits in self.bands.items() if bits >> docnum & 1), "primary")
+
+    def page(self, offset: int, limit: int) -> list[int]:
+        out: list[int] = []
+        for bits in self.bands.values():
+            count = bits.bit_count()
+            if offset >= count:
+                offset -= count
+                continue
+            out += self._ranked(bits, stop=offset + limit - len(out))[offset:]
+            offset = 0
+            if len(out) >= limit:
+                break
+        return out[:limit]
+
+    def all(self) -> list[int]:
+        return [d for bits in self.bands.values() for d in self._ranked(bits)]
+
+    def _ranked(self, bits: int, stop: int | None = None) -> list[int]:
+        if self.sort == "relevance":
+            _, position = self.docsets.order("evidence")
+            ranked = sorted(members(bits), key=lambda d: (-self.scores.get(d, 0.0), position[d]))
+            return ranked if stop is None else ranked[:stop]
+        order = "harms" if self.sort == "evidence" and self.query.safety else self.sort
+        return self.docsets.ranked(bits, order, stop=stop)
+
+    def lacks(self, docnum: int) -> list[str] | None:
+        for lacks, bits in self.groups:
+            if bits >> docnum & 1:
+                return lacks
+        return None
+
+    def records(self) -> list[dict]:
+        """Every exact match, in rank order, as stored in the index (never the nearest evidence)."""
+        if not self.exact:
+            return []
+        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in self.all()]
+
+
+def search(
+    kb, raw: str, limit: int = 20, offset: int = 0, sort: str = "evidence", explain: bool = False, correct: bool = True
+) -> dict:
     """The document `kapkb search --json` prints and `/api/search` returns."""
     limit = max(0, min(int(limit), kb.settings.max_page_size))
     offset = max(0, int(offset))
-    found = find(kb, raw, sort)
-    n_terms = len(found.query.positive_concepts)
+    found = find(kb, raw, sort, correct=correct)
     results = [
-        _result(kb, found.searcher, d, found.scores.get(d, 0.0), found.lacks(d), explain, n_terms)
+        _result(kb, found, d, explain)
         for d in found.page(offset, limit)
     ]
+    reading = interpretation(found.query, kb.vocab)
+    reading["unmatched"] = found.unmatched
     return {
         "query": found.query.raw,
-        "interpretation": interpretation(found.query, kb.vocab),
+        "interpretation": reading,
+        "did_you_mean": found.did_you_mean,
         "total": found.total,
+        "bands": {band: bits.bit_count() for band, bits in found.bands.items()} if found.exact else {},
         "limit": limit,
         "offset": offset,
         "sort": sort,
@@ -53,61 +151,17 @@ def search(kb, raw: str, limit: int = 20, offset: int = 0, sort: str = "evidence
     }
 
 
-@dataclass
-class Found:
-    """What a query matched (a bitmap), the text scores, and paging in rank order."""
-
-    query: ParsedQuery
-    sort: str
-    bits: int
-    scores: dict[int, float]
-    relaxed: dict | None
-    groups: list[tuple[list[str], int]]  # (terms lacked, bitmap) of the nearest evidence
-    docsets: DocSets
-    searcher: object
-
-    @property
-    def total(self) -> int:
-        return self.bits.bit_count()
-
-    def page(self, offset: int, limit: int) -> list[int]:
-        if self.scores or self.sort == "relevance":
-            return self._scored()[offset : offset + limit]
-        return self.docsets.ranked(self.bits, self.sort, stop=offset + limit)[offset:]
-
-    def all(self) -> list[int]:
-        return self._scored() if self.scores or self.sort == "relevance" else self.docsets.ranked(self.bits, self.sort)
-
-    def _scored(self) -> list[int]:
-        """With free text, relevance is the second key (after evidence level), or the first for sort=relevance."""
-        _, position = self.docsets.order("year" if self.sort == "year" else "n" if self.sort == "n" else "evidence")
-        rank, score = self.docsets.rank, self.scores
-        if self.sort == "relevance":
-            key = lambda d: (-score.get(d, 0.0), position[d])  # noqa: E731
-        elif self.sort == "evidence":
-            key = lambda d: (rank[d], -round(score.get(d, 0.0), 3), position[d])  # noqa: E731
-        else:
-            key = position.__getitem__
-        return sorted(members(self.bits), key=key)
-
-    def lacks(self, docnum: int) -> list[str] | None:
-        for lacks, bits in self.groups:
-            if bits >> docnum & 1:
-                return lacks
-        return None
-
-    def records(self) -> list[dict]:
-        """Every matching record, in rank order, as stored in the index."""
-        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in self.all()]
-
-
 def docsets(kb) -> DocSets:
     """The bitmaps of the current version, built on first use and shared (kb.reader.KB.docsets)."""
     return kb.docsets()
 
 
-def find(kb, raw: str, sort: str = "evidence") -> Found:
-    """Parse, match every term (or the nearest evidence when none match all), rank."""
+def speller(kb) -> Speller:
+    return docsets(kb).speller
+
+
+def find(kb, raw: str, sort: str = "evidence", correct: bool = True) -> Found:
+    """Parse, correct, match every term (or find the nearest evidence when none match all), band and rank."""
     from kb.errors import QueryError
 
     if sort not in SORTS:
@@ -115,82 +169,177 @@ def find(kb, raw: str, sort: str = "evidence") -> Found:
     q = parse(raw, kb.vocab, kb.settings.max_query_chars)
     searcher = kb.searcher()
     ds = docsets(kb)
-    scores, excluded = _text_scores(searcher, q)
-    base = _base_bits(ds, q, scores, excluded)
+    did_you_mean = None
+    if correct:
+        q, did_you_mean = _correct(kb, q, lambda word: _word_bits(ds, searcher, word))
+    kinds = ds.term("kind", "article") if q.intent == "claims" else ds.term("kind", "study")
+    base = _base_bits(ds, searcher, q) & kinds
+    terms = _terms(ds, searcher, q)
     bits = base
-    for t in q.positive_concepts:
-        bits &= _concept_bits(ds, t)
-    relaxed, groups = None, []
-    if not bits and len(q.positive_concepts) > 1:
-        bits, relaxed, groups = _relax(ds, q, base)
-    return Found(q, sort, bits, {d: sc for d, sc in scores.items() if bits >> d & 1}, relaxed, groups, ds, searcher)
+    for t in terms:
+        bits &= t.bits
+    dead = [t for t in terms if not t.bits & kinds]
+    unmatched = [t.label for t in dead]
+    for t in dead:
+        if t.kind == "concept":
+            t.mentions = _mentions(ds, searcher, kb.vocab, t.text)
+    relaxed, groups, exact = None, [], True
+    if not bits and terms:
+        exact = False
+        noun = "article" if q.intent == "claims" else "study"
+        bits, relaxed, groups = _relax(terms, base, dead, noun)
+    if did_you_mean is None and correct and not bits:
+        did_you_mean = _suggestion(kb, q)  # nothing found: offer the near words we did not apply
+    scores = _text_scores(searcher, q) if sort == "relevance" else {}
+    bands = _bands(ds, searcher, q, bits)
+    return Found(q, sort, bits, exact, bands, scores, relaxed, groups, unmatched, did_you_mean, ds, searcher)
 
 
-def _base_bits(ds: DocSets, q: ParsedQuery, scores: dict[int, float], excluded: set[int]) -> int:
-    """Everything but the positive concepts: kind (intent), ranges, exclusions, and free text when it filters."""
-    if q.intent == "claims":
-        bits = ds.term("kind", "article")
-    else:
-        bits = ds.term("kind", "study")
-        if q.intent == "reviews":
-            reviews = 0
-            for d in REVIEW_DESIGNS:
-                reviews |= ds.term("design", d)
-            bits &= reviews
+def _base_bits(ds: DocSets, searcher, q: ParsedQuery) -> int:
+    """What every result must meet besides the terms: the intent's kind, ranges and exclusions."""
+    bits = ds.live
+    if q.intent == "reviews":
+        bits &= ds.reviews
     for r in q.ranges:
         bits &= ds.range(r.field, r.low, r.high)
     for t in q.concepts:
         if t.negated:
-            bits &= ~_concept_bits(ds, t)
-    if excluded:
-        bits &= ~bitmap(excluded, ds.size)
-    # Free text narrows only when no concept or range does; beside them it ranks.
-    if (q.words or q.phrases) and not (q.positive_concepts or q.ranges):
-        bits &= bitmap(scores, ds.size)
-    return bits & ds.live
-
-
-def _concept_bits(ds: DocSets, t: ConceptTerm) -> int:
-    return ds.term(t.scheme, slug_of(t.iri))
-
-
-def _text_scores(searcher, q: ParsedQuery) -> tuple[dict[int, float], set[int]]:
-    """BM25F scores of the free-text words over titles, abstracts, findings and claims; excluded words' documents."""
-    scores: dict[int, float] = {}
-    text_q = _parse_text(searcher, q)
-    if text_q is not None:
-        scores = {hit.docnum: hit.score for hit in searcher.search(text_q, limit=None)}
-    excluded: set[int] = set()
+            bits &= ~ds.term(t.scheme, slug_of(t.iri))
     if q.excluded_words:
         words = wq.Or([wq.Term(f, w.lower()) for w in q.excluded_words for f in TEXT_FIELDS])
-        excluded = set(searcher.docs_for_query(words))
-    return scores, excluded
+        bits &= ~bitmap(searcher.docs_for_query(words), ds.size)
+    return bits
 
 
-def _parse_text(searcher, q: ParsedQuery) -> wq.Query | None:
-    parts = [*q.words, *(f'"{p}"' for p in q.phrases)]
-    if not parts:
-        return None
+def _terms(ds: DocSets, searcher, q: ParsedQuery) -> list[Term]:
+    """Every positive term with its documents: concepts, identifiers, authors, free words, phrases."""
+    terms = [Term("concept", t.label, ds.term(t.scheme, slug_of(t.iri)), t.text) for t in q.positive_concepts]
+    for k in q.known:
+        field = "nct" if k.kind == "nct" else k.kind
+        value = k.value.lower()
+        terms.append(Term("known item", k.text.strip(), _docs(ds, searcher, wq.Term(field, value)), k.value))
+    for name in q.authors:
+        terms.append(Term("author", name, ds.postings(searcher.reader(), "author_family", fold_name(name)), name))
+    for word in q.words:
+        bits = _word_bits(ds, searcher, word)
+        if bits is None:
+            q.ignored.append(word)  # a stop word the analyser drops ("also", "into")
+            continue
+        terms.append(Term("word", word, bits, word))
+    parser = _text_parser(searcher)
+    for phrase in q.phrases:
+        terms.append(Term("phrase", f"“{phrase}”", _docs(ds, searcher, parser.parse(f'"{phrase}"')), phrase))
+    return terms
+
+
+def _word_bits(ds: DocSets, searcher, word: str) -> int | None:
+    """Documents with the word in a title, abstract, finding or author name, as each field analyses it (stemmed
+    in titles and text); None when every field drops it as a stop word."""
+    reader, schema = searcher.reader(), searcher.schema
+    bits, analysed = 0, False
+    for fieldname in TEXT_FIELDS:
+        tokens = [t.text for t in schema[fieldname].analyzer(_escape(word))]
+        if not tokens:
+            continue
+        analysed = True
+        found = ds.live
+        for token in dict.fromkeys(tokens):
+            found &= ds.postings(reader, fieldname, token)
+        bits |= found
+    return bits if analysed else None
+
+
+def _mentions(ds: DocSets, searcher, vocab, typed: str) -> int:
+    """Documents whose text uses a label of the concept `typed` names, tagged or not."""
+    iri = next(iter(vocab.lookup(typed)), None)
+    if iri is None:
+        return 0
+    c = vocab[iri]
+    parser = _text_parser(searcher)
+    labels = {c.pref_label, *c.alt_labels, *c.abbreviations, typed}
+    return _docs(ds, searcher, wq.Or([parser.parse(f'"{_escape(label)}"') for label in labels]))
+
+
+def _docs(ds: DocSets, searcher, query: wq.Query) -> int:
+    return bitmap(searcher.docs_for_query(query), ds.size) & ds.live
+
+
+def _text_parser(searcher) -> MultifieldParser:
     parser = MultifieldParser(list(TEXT_FIELDS), schema=searcher.schema, fieldboosts={"title": 3.0})
     parser.remove_plugin_class(FieldsPlugin)
-    return parser.parse(" ".join(_escape(p) for p in parts))
+    return parser
 
 
 def _escape(word: str) -> str:
-    if word.startswith('"'):
-        return word
-    return "".join(c for c in word if c.isalnum() or c in "-'") or "_"
+    return "".join(c if c.isalnum() or c in "-'" else " " for c in word).strip() or "_"
 
 
-def _relax(ds: DocSets, q: ParsedQuery, base: int) -> tuple[int, dict, list[tuple[list[str], int]]]:
-    """Drop the fewest concept terms that give results; group what was found by what it lacks."""
-    terms = q.positive_concepts
+def _text_scores(searcher, q: ParsedQuery) -> dict[int, float]:
+    """BM25F scores of the free words, for sort=relevance."""
+    parts = [*(_escape(w) for w in q.words), *(f'"{p}"' for p in q.phrases), *q.authors]
+    if not parts:
+        return {}
+    text_q = _text_parser(searcher).parse(" OR ".join(parts))
+    return {hit.docnum: hit.score for hit in searcher.search(text_q, limit=None)}
+
+
+def _bands(ds: DocSets, searcher, q: ParsedQuery, bits: int) -> dict[str, int]:
+    """Known items (an identifier, or a first author with the year asked for), primary studies, reviews."""
+    if q.intent == "claims":
+        return {"article": bits}
+    known = 0
+    if q.known:
+        known = bits
+    else:
+        for name in [*q.authors, *q.words]:
+            known |= ds.postings(searcher.reader(), "first_author", fold_name(name))
+        if not any(r.field == "year" for r in q.ranges):
+            known = 0  # a surname alone is a topic word as often as a known item ("Ketamine Wilkinson")
+        known &= bits
+    rest = bits & ~known
+    return {"known item": known, "primary": rest & ~ds.reviews, "review": rest & ds.reviews}
+
+
+def _relax(terms: list[Term], base: int, dead: list[Term], noun: str = "study") -> tuple[int, dict, list]:
+    """Drop the fewest terms that give results; group what was found by what it lacks. A term no record has
+    is said plainly, and what the rest of the query finds is counted, not listed as if it answered."""
+    if dead:
+        rest = base
+        for t in terms:
+            if t not in dead:
+                rest &= t.bits
+        kept = [t.label for t in terms if t not in dead]
+        mentioned = rest
+        for t in dead:
+            mentioned &= t.mentions
+        said = [f"is about {t.label}" if t.kind == "concept" else f"has the identifier {t.label}" if t.kind == "known item"
+                else f"mentions “{t.label}”" for t in dead]  # fmt: skip
+        message = f"No {noun} in the KB {' or '.join(said)}."
+        if kept:
+            message += f" Without {'it' if len(dead) == 1 else 'them'}, {_count(rest.bit_count(), noun)} match {' + '.join(kept)}."
+        groups = []
+        if mentioned:  # closest: records that use the words without being about them (often "… were excluded")
+            lacks = [f"{t.label} (mentioned in the text, not a study of it)" for t in dead]
+            groups = [(lacks, mentioned)]
+            one = mentioned.bit_count() == 1
+            message += (f" {_count(mentioned.bit_count(), noun)} {'mentions' if one else 'mention'}"
+                        f" {' and '.join(t.text for t in dead)} in {'its' if one else 'their'} text without being about it;"
+                        f" {'it is' if one else 'they are'} listed as the nearest evidence.")  # fmt: skip
+        relaxed = {
+            "message": message,
+            "dropped_terms": len(dead),
+            "unmatched": [t.label for t in dead],
+            "without": {"terms": kept, "count": rest.bit_count()},
+            "total": mentioned.bit_count(),
+            "groups": [{"terms": kept, "lacks": lacks, "count": bits.bit_count()} for lacks, bits in groups],
+        }
+        return mentioned, relaxed, groups
     for drop in range(1, len(terms)):
         groups = []
         for kept in itertools.combinations(terms, len(terms) - drop):
             bits = base
             for t in kept:
-                bits &= _concept_bits(ds, t)
+                bits &= t.bits
             if bits:
                 groups.append(([t.label for t in kept], [t.label for t in terms if t not in kept], bits))
         if groups:
@@ -205,11 +354,58 @@ def _relax(ds: DocSets, q: ParsedQuery, base: int) -> tuple[int, dict, list[tupl
             relaxed = {
                 "message": f"No study combines {' + '.join(t.label for t in terms)}; {'; '.join(parts)}.",
                 "dropped_terms": drop,
+                "total": union.bit_count(),
                 "groups": [{"terms": kept, "lacks": lacks, "count": bits.bit_count()} for kept, lacks, bits in groups],
             }
             return union, relaxed, [(lacks, bits) for _, lacks, bits in groups]
-    message = f"No study matches any of: {', '.join(t.label for t in terms)}."
+    message = f"No study matches {' + '.join(t.label for t in terms)}."
     return 0, {"message": message, "dropped_terms": len(terms), "groups": []}, []
+
+
+def _count(n: int, noun: str) -> str:
+    plural = noun if n == 1 else noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n:,} {plural}"
+
+
+# -- spelling -------------------------------------------------------------------
+
+
+def _correct(kb, q: ParsedQuery, matches) -> tuple[ParsedQuery, dict | None]:
+    """Correct the words no record uses as written and no label names, when the correction is a label's word or
+    the word matches nothing even stemmed; re-read the corrected query (a corrected "postraumatic stress" is the
+    PTSD concept, "ketamin" the drug rather than a stem). `matches(word)` is its documents."""
+    spell = speller(kb)
+    applied = [
+        c for w in [*q.words, *q.authors]
+        if not spell.known(w) and (c := spell.correct(w)) and c.applied and (c.label or not matches(w))
+    ]  # fmt: skip
+    if not applied:
+        return q, None
+    corrected = _rewrite(q.raw, applied)
+    return parse(corrected, kb.vocab, kb.settings.max_query_chars), _did_you_mean(q.raw, corrected, applied, True)
+
+
+def _suggestion(kb, q: ParsedQuery) -> dict | None:
+    spell = speller(kb)
+    offered = [c for w in [*q.words, *q.authors] if (c := spell.correct(w)) is not None]
+    if not offered:
+        return None
+    return _did_you_mean(q.raw, _rewrite(q.raw, offered), offered, False)
+
+
+def _rewrite(raw: str, corrections: list[Correction]) -> str:
+    for c in corrections:
+        raw = re.sub(rf"(?<![\w-]){re.escape(c.typed)}(?![\w-])", c.word, raw, count=1)
+    return raw
+
+
+def _did_you_mean(original: str, corrected: str, corrections: list[Correction], applied: bool) -> dict:
+    return {
+        "query": corrected,
+        "applied": applied,
+        "original": original,
+        "corrections": [{"from": c.typed, "to": c.word} for c in corrections],
+    }
 
 
 def facet_counts(kb, ds: DocSets, bits: int) -> dict[str, list[dict]]:
@@ -228,28 +424,48 @@ def _facet_value(kb, fieldname: str, value: str, count: int) -> dict:
     return {"label": value, "count": count, "value": value}
 
 
-def _result(kb, searcher, docnum: int, score: float, lacks: list[str] | None, explain: bool, n_terms: int) -> dict:
-    stored = searcher.stored_fields(docnum)
-    record = json.loads(stored["record"])
+def _result(kb, found: Found, docnum: int, explain: bool) -> dict:
+    record = json.loads(found.searcher.stored_fields(docnum)["record"])
     out = result_card(kb, record)
+    out["band"] = found.band_of(docnum)
+    lacks = found.lacks(docnum)
     if lacks is not None:
         out["lacks"] = lacks
     if explain:
-        level = kb.vocab.label(record.get("evidence_level") or "") if record.get("evidence_level") else "not graded"
-        met = n_terms - len(lacks or [])
-        out["explain"] = {
-            "terms_met": f"{met} of {n_terms}" if n_terms else "no concept terms",
-            "evidence_rank": kb.vocab.rank(record.get("evidence_level")),
-            "evidence_level": level,
-            "text_score": round(score, 3),
-            "year": record.get("year"),
-            "why": (
-                f"meets {met} of {n_terms} concept terms; {level}"
-                + (f"; text relevance {score:.2f}" if score else "")
-                + (f"; published {record['year']}" if record.get("year") else "")
-            ),
-        }
+        out["explain"] = _explain(kb, found, record, docnum, out["band"], lacks)
     return out
+
+
+def _explain(kb, found: Found, record: dict, docnum: int, band: str, lacks: list[str] | None) -> dict:
+    """Why a result stands where it does, in the order the ranking reads."""
+    level = kb.vocab.label(record["evidence_level"]) if record.get("evidence_level") else "not graded"
+    ds = found.docsets
+    why = {
+        "known item": "the study the identifier or author and year name",
+        "primary": "a primary study of what was asked",
+        "review": "a review that pooled or covered what was asked",
+        "article": "an article that matches every term",
+    }[band]
+    parts = [f"nearest evidence, not a match: lacks {' and '.join(lacks)}"] if lacks else [why]
+    if found.sort == "evidence" and found.query.safety:
+        parts.append(f"harms reported: score {ds.harms[docnum]}")
+    parts.append(level)
+    if record.get("n"):
+        parts.append(f"n = {record['n']:,}")
+    if record.get("year"):
+        parts.append(f"published {record['year']}")
+    if found.sort == "relevance":
+        parts.append(f"text relevance {found.scores.get(docnum, 0.0):.2f}")
+    return {
+        "band": band,
+        "evidence_rank": kb.vocab.rank(record.get("evidence_level")),
+        "evidence_level": level,
+        "n": record.get("n"),
+        "year": record.get("year"),
+        "harms_score": ds.harms[docnum],
+        "text_score": round(found.scores.get(docnum, 0.0), 3),
+        "why": "; ".join(parts),
+    }
 
 
 def result_card(kb, record: dict) -> dict:
@@ -295,19 +511,37 @@ def result_card(kb, record: dict) -> dict:
         "therapies": [label(i) for i in record.get("therapies", [])],
         "outcomes": [label(i) for i in record.get("outcomes", [])],
         "adverse_effects": [label(i) for i in record.get("adverse_effects", [])],
-        "findings": [
-            {
-                "outcome": label(f["outcome"]) if f.get("outcome") else None,
-                "measure": label(f["instrument"]) if f.get("instrument") else None,
-                "value": f.get("value"),
-                "unit": f.get("unit"),
-                "timepoint": f.get("timepoint"),
-                "direction": f.get("direction"),
-                "text": f["text"],
-            }
-            for f in record.get("findings", [])
+        "populations": [label(i) for i in record.get("populations", [])],
+        "primary_result": _finding(label, primary_finding(record.get("findings", []))),
+        "adverse_effect_rates": [
+            {**_finding(label, f), "denominators": denominators(f)}
+            for f in safety_findings(record.get("findings", []))
+            if f.get("value") is not None
         ],
+        "findings": [_finding(label, f) for f in lead_findings(record.get("findings", []), count=len(record.get("findings", [])))],
         "links": study_links(record),
+    }
+
+
+def _finding(label, f: dict | None) -> dict | None:
+    """A finding as a card shows it: what was measured, the figure with its interval and p, in whom, when."""
+    if f is None:
+        return None
+    return {
+        "outcome": label(f["outcome"]) if f.get("outcome") else None,
+        "measure": label(f["instrument"]) if f.get("instrument") else None,
+        "statistic": label(f["measure"]) if f.get("measure") else None,
+        "value": f.get("value"),
+        "unit": f.get("unit"),
+        "ci_low": f.get("ci_low"),
+        "ci_high": f.get("ci_high"),
+        "p": f.get("p"),
+        "n": f.get("n"),
+        "comparison": f.get("comparison"),
+        "timepoint": f.get("timepoint"),
+        "direction": f.get("direction"),
+        "primary": bool(f.get("primary")),
+        "text": f["text"],
     }
 
 

@@ -30,6 +30,7 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kb import model
 from kb.errors import Forbidden, KBError, SparqlSyntaxError, Unavailable
 from kb.store import GRAPH_FORMATS, PREFIXES, RESULT_FORMATS, Store
 
@@ -374,8 +375,9 @@ SCHEME_PROPERTIES = {
     "evidence_level": "kap:evidenceLevel",
     "drug": "kap:drug",
     "timing": "kap:therapyTiming",
+    "population": "kap:population",
 }
-REVIEW_DESIGNS = ("design:systematic-review", "design:meta-analysis", "design:narrative-review")
+REVIEW_DESIGNS = tuple(f"design:{d}" for d in model.REVIEW_DESIGNS)
 
 
 def for_search(q: Any, limit: int = 100) -> str:
@@ -383,10 +385,12 @@ def for_search(q: Any, limit: int = 100) -> str:
 
     Concepts match themselves and their narrower concepts (`skos:broader*`), as the
     index does, so concept, range and intent searches find the same studies. Exclusions
-    become FILTER NOT EXISTS, ranges FILTERs on kap:year and kap:sampleSize. Free text is
-    an approximation: a case-insensitive CONTAINS over title, abstract and summary, where
-    the search also stems words and reads findings, doses and keywords. Ranking, facets
-    and the relaxed "nearest evidence" stay the search page's own.
+    become FILTER NOT EXISTS, ranges FILTERs on kap:year and kap:sampleSize, identifiers
+    matches on bibo:doi, fabio:hasPubMedId and kap:nctId. KAP is the protocol the ontology
+    defines (therapy:kap's scope note): tagged KAP, or ketamine with any psychotherapy.
+    Free text is an approximation: a case-insensitive CONTAINS over title, abstract,
+    summary and findings, where the search also stems words and reads doses and keywords.
+    Ranking, bands, facets and the "nearest evidence" stay the search page's own.
     """
     from kb.examples import with_prefixes
     from kb.namespaces import CONCEPT_BASE
@@ -399,7 +403,13 @@ def for_search(q: Any, limit: int = 100) -> str:
         prop = "kap:mentions" if articles else SCHEME_PROPERTIES[t.scheme]
         concept = t.iri[len(CONCEPT_BASE) :].replace("/", ":", 1) if t.iri.startswith(CONCEPT_BASE) else f"<{t.iri}>"
         pattern = f"?item {prop}/skos:broader* {concept} ."
+        if concept == "therapy:kap" and not articles:
+            pattern = ("{ ?item kap:therapy/skos:broader* therapy:kap } UNION { ?item kap:drug/skos:broader* drug:ketamine ;"
+                       " kap:therapy/skos:broader* therapy:psychotherapy }")  # fmt: skip
         where.append(f"FILTER NOT EXISTS {{ {pattern} }}" if t.negated else pattern)
+    known = {"doi": "bibo:doi", "pmid": "fabio:hasPubMedId", "pmcid": "fabio:hasPubMedCentralId", "nct": "kap:nctId"}
+    for k in q.known:
+        where.append(f"?item {known[k.kind]} ?{k.kind} . FILTER(LCASE(STR(?{k.kind})) = {_string(k.value)})")
     if q.intent == "reviews" and not articles:
         where.append(f"VALUES ?reviewDesign {{ {' '.join(REVIEW_DESIGNS)} }} ?item kap:design ?reviewDesign .")
     for r in q.ranges:
@@ -409,14 +419,14 @@ def for_search(q: Any, limit: int = 100) -> str:
         bounds = [f"{var} >= {r.low}" if r.low is not None else "", f"{var} <= {r.high}" if r.high is not None else ""]
         where.append(f"FILTER({' && '.join(b for b in bounds if b)})")
     texts = [*q.words, *q.phrases]
-    if texts or q.excluded_words:
-        # beside concepts or ranges, the search ranks by free text instead of filtering: so does this query
-        ranks = bool(q.positive_concepts or q.ranges)
-        where.append("OPTIONAL { ?item dcterms:abstract ?abstract } OPTIONAL { ?item kap:summary ?summary }")
-        where.append('BIND(LCASE(CONCAT(?title, " ", COALESCE(?abstract, ""), " ", COALESCE(?summary, ""))) AS ?text)')
-        if ranks and texts:
-            where.append("# the search ranks by these words; uncomment to require them:")
-        where += [("# " if ranks else "") + f"FILTER(CONTAINS(?text, {_string(w)}))" for w in texts]
+    if texts or q.excluded_words:  # every word must match, as in the search
+        where.append(
+            "OPTIONAL { SELECT ?item (GROUP_CONCAT(?part) AS ?more) WHERE { ?item (dcterms:abstract|kap:summary|"
+            "kap:journal|kap:comparator|kap:dose|kap:sessions|kap:timingNote|schema:keywords|kap:hasFinding/kap:statement)"
+            " ?part } GROUP BY ?item }"
+        )
+        where.append('BIND(LCASE(CONCAT(?title, " ", COALESCE(?more, ""))) AS ?text)')
+        where += [f"FILTER(CONTAINS(?text, {_string(w)}))" for w in texts]
         where += [f"FILTER(!CONTAINS(?text, {_string(w)}))" for w in q.excluded_words]
     body = "SELECT DISTINCT ?item ?title" + ("" if articles else " ?year") + " WHERE {\n"
     body += "".join(f"  {line}\n" for line in where)

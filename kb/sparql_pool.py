@@ -108,14 +108,15 @@ class Executor:
                     pipe.close()
             self.proc = None
 
-    def run(self, request: dict, timeout: float) -> tuple[dict, bytes]:
-        """Send one query; the header and body of its answer, or QueryTooCostly when a limit stopped it."""
+    def run(self, request: dict, timeout: float, grace: float = 1.0) -> tuple[dict, bytes]:
+        """Send one query; the header and body of its answer, or QueryTooCostly when a limit stopped it. The
+        executor stops a query at `timeout` itself; this side waits `grace` longer before killing it."""
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self.kill()
                 self.proc = self._start()
             proc = self.proc
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + timeout + grace
             try:
                 proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
                 proc.stdin.flush()
@@ -213,7 +214,7 @@ def execute(settings, store_path: Path | None, query: str, result_format: str, g
         "credentials": [settings.sparql_user, settings.sparql_password] if settings.sparql_user else None,
     }
     with slot(settings.data, settings.sparql_concurrency):
-        header, body = executor(settings.sparql_max_memory_mb).run(request, settings.sparql_timeout + 1)
+        header, body = executor(settings.sparql_max_memory_mb).run(request, settings.sparql_timeout)
     if not header.get("ok"):
         raise _error(header)
     return safe.Result(header["form"], header["media_type"], body, header.get("count"), header["truncated"], header.get("cap"))

@@ -2,30 +2,90 @@
 
 from __future__ import annotations
 
+from kb.search import BANDS
+
+
+def figure_value(f: dict) -> str:
+    """A finding's number as read aloud: "62%", "−6.2 points", "OR 2.1"."""
+    value, unit = f.get("value"), f.get("unit")
+    if value is None:
+        return ""
+    text = f"{value:g}".replace("-", "−")
+    if not unit:
+        return text
+    if unit == "%":
+        return f"{text}%"
+    if unit.isupper() and len(unit) <= 4:  # OR, RR, HR, SMD: the name of the statistic goes first
+        return f"{unit} {text}"
+    return f"{text} {unit}"
+
+
+def figure_detail(f: dict) -> str:
+    """How sure and in whom: "95% CI 48 to 75; p = 0.01; n = 40" (what the source gives)."""
+    extra = []
+    if f.get("ci_low") is not None and f.get("ci_high") is not None:
+        extra.append(f"95% CI {f['ci_low']:g} to {f['ci_high']:g}".replace("-", "−"))
+    if f.get("p"):
+        p = str(f["p"])
+        extra.append(f"p {p}" if p[0] in "<>=≤≥" else f"p = {p}")
+    if f.get("n"):
+        extra.append(f"n = {f['n']:,}")
+    return "; ".join(extra)
+
+
+def figure(f: dict) -> str:
+    """A finding's figure as a line reads it: "62% (95% CI 48 to 75; p = 0.01; n = 40)"."""
+    value, detail = figure_value(f), figure_detail(f)
+    return value + (f" ({detail})" if value and detail else "")
+
 
 def search_summary(doc: dict) -> str:
     lines = []
-    terms = doc["interpretation"]["terms"]
+    reading = doc["interpretation"]
+    dym = doc.get("did_you_mean")
+    if dym and dym["applied"]:
+        lines.append(f"Showing results for: {dym['query']}  (searched instead of: {dym['original']}; --no-correct keeps it)")
+    terms = reading["terms"]
     if terms:
         lines.append(
             "Searched: "
             + "; ".join(f"{'NOT ' if t['negated'] else ''}{t['scheme'].replace('_', ' ')}: {t['label']}" for t in terms)
         )
-    if doc["interpretation"]["ranges"]:
-        lines.append("Ranges: " + ", ".join(r["text"] for r in doc["interpretation"]["ranges"]))
-    if doc["interpretation"]["free_text"]:
-        lines.append("Free text: " + " ".join(doc["interpretation"]["free_text"]))
+    for key, title in (("known_items", "Identifiers"), ("authors", "Authors")):
+        if reading.get(key):
+            lines.append(f"{title}: " + ", ".join(k["value"] if isinstance(k, dict) else k for k in reading[key]))
+    if reading.get("intent"):
+        lines.append(f"Showing: {reading['intent']}" + (" (studies reporting harms first)" if reading["intent"] == "side effects" else ""))
+    if reading["ranges"]:
+        lines.append("Ranges: " + ", ".join(r["text"] for r in reading["ranges"]))
+    if reading["free_text"]:
+        lines.append("Words (all must match): " + " ".join(reading["free_text"]))
+    if reading.get("ignored"):
+        lines.append("Ignored (joining or too general): " + ", ".join(reading["ignored"]))
+    if reading.get("unmatched"):
+        lines.append("Matched nothing in the KB: " + ", ".join(reading["unmatched"]))
+    if dym and not dym["applied"]:
+        lines.append(f"Did you mean: {dym['query']}")
     if doc["relaxed"]:
         lines.append(doc["relaxed"]["message"])
-    lines.append(f"{doc['total']} result{'s' if doc['total'] != 1 else ''}")
+    lines.append(f"{doc['total']} result{'s' if doc['total'] != 1 else ''}" + (" (nearest evidence below)" if doc["relaxed"] and doc["results"] else ""))
+    band = None
     for i, r in enumerate(doc["results"], doc["offset"] + 1):
-        head = f"{i:>3}. {r['title']}"
+        if r.get("band") != band and not r.get("lacks"):
+            band = r.get("band")
+            lines.append(f"-- {BANDS.get(band, band)} --")
+        lines.append(f"{i:>3}. {r['title']}")
         meta = ", ".join(str(x) for x in (r.get("design"), r.get("evidence_level"), r.get("n") and f"N={r['n']}", r.get("year")) if x)
-        lines.append(head)
         lines.append(f"     {meta}")
         if r.get("lacks"):
             lines.append(f"     lacks: {', '.join(r['lacks'])}")
-        for f in r.get("findings", [])[:3]:
+        main = r.get("primary_result")
+        if main:
+            lines.append(f"     main result: {main['text']}" + (f" [{figure(main)}]" if figure(main) else ""))
+        for f in r.get("adverse_effect_rates", [])[:3]:
+            counts = "; ".join(f["denominators"])
+            lines.append(f"     harms: {f['text']} [{figure(f)}{'; ' + counts if counts else ''}]")
+        for f in [f for f in r.get("findings", []) if f != main][: 2 if main else 3]:
             lines.append(f"     - {f['text']}")
         if r.get("links"):
             lines.append(f"     {r['links'][0]['url']}")

@@ -161,6 +161,7 @@ class Vocabulary:
         rows = [
             (c, label, label in c.abbreviations)
             for c in self.concepts.values()
+            if c.scheme in SCHEMES  # measure and verdict labels ("rate", "supported") describe values, not topics
             for label in (c.pref_label, *c.alt_labels, *c.abbreviations)
         ]
         return sorted(rows, key=lambda r: (-len(r[1]), r[1]))

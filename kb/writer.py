@@ -41,7 +41,7 @@ log = logging.getLogger("kapkb.writer")
 
 # Layout of a KB version's data: 2 = w3id.org instance IRIs, one node per study merged across sources, the index's
 # `source` field listing every source. A writer that finds an older version migrates it (`_migrate`).
-FORMAT = 2
+FORMAT = 3  # 3: index fields for known items, authors, spelling and harms
 
 
 @dataclass(frozen=True)

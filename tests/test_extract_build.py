@@ -141,3 +141,18 @@ def test_a_url_with_spaces_is_encoded_not_fatal(runner, fresh_data, tmp_path):
     query = "PREFIX schema: <https://schema.org/> SELECT ?u WHERE { ?a schema:url ?u }"
     rows = runner.invoke(cli, ["--data", str(fresh_data.data), "sparql", query, "--format", "json"])
     assert [b["u"]["value"] for b in json.loads(rows.stdout)["results"]["bindings"]] == ["https://example.org/a%20page"]
+
+
+def test_populations_come_from_who_was_studied_not_from_exclusion_criteria(vocab):
+    trial, _ = parsed(DATA / "pubmed_scope.xml", pubmed)
+    s = build_record(trial, "scope.xml", vocab)
+    assert s.populations == (C("population", "veterans"),)  # "Pregnant women … were excluded" is not a population
+
+
+def test_a_review_is_tagged_with_what_it_pooled_not_its_background(vocab):
+    _, review = parsed(DATA / "pubmed_scope.xml", pubmed)
+    s = build_record(review, "scope.xml", vocab)
+    assert s.design == C("design", "meta-analysis")
+    assert C("condition", "mdd") in s.conditions and C("route", "intravenous") in s.routes
+    assert C("condition", "ocd") not in s.conditions  # named in the background only
+    assert not {C("route", "intranasal"), C("route", "intramuscular")} & set(s.routes)

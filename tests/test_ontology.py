@@ -28,7 +28,7 @@ ONTOLOGY = URIRef("https://w3id.org/kapkb/ontology")
 SCHEME_SIZES = {
     "condition": 24,
     "route": 6,
-    "therapy": 27,
+    "therapy": 31,
     "outcome": 12,
     "instrument": 33,
     "adverse_effect": 28,

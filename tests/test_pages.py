@@ -131,7 +131,51 @@ def test_nearest_evidence_is_explained_when_nothing_matches_every_term(client, k
     notice = soup.select_one(".notice.relaxed")
     assert doc["relaxed"]["message"] in notice.get_text()
     lacks = soup.select_one(".card .lacks").get_text(" ")
-    assert "except " + " and ".join(doc["results"][0]["lacks"]) in " ".join(lacks.split())
+    assert "not a match: lacks " + " and ".join(doc["results"][0]["lacks"]) in " ".join(lacks.split())
+    assert "No results" in soup.select_one("#results-title").get_text()
+
+
+def test_the_page_shows_the_correction_and_the_search_as_typed(client, kb):
+    soup = page(client, "/search?q=postraumatic+stress")
+    line = soup.select_one(".did-you-mean")
+    assert " ".join(line.get_text().split()) == "Showing results for posttraumatic stress; search instead for postraumatic stress."
+    instead = line.find("a")
+    assert parse_qs(urlsplit(instead["href"]).query) == {"q": ["postraumatic stress"], "correct": ["0"]}
+    typed = page(client, instead["href"])
+    assert typed.select_one(".did-you-mean") is None
+    assert "No results" in typed.select_one("#results-title").get_text()
+    unmatched = [c.get_text(" ", strip=True) for c in typed.select(".chip.unmatched")]
+    assert any("postraumatic" in c and "no study has it" in c for c in unmatched)
+
+
+def test_the_page_bands_primary_studies_before_reviews(client, kb):
+    doc = search(kb, "PTSD", limit=20)
+    soup = page(client, "/search?q=PTSD")
+    titles = [h.get_text(" ", strip=True) for h in soup.select("#results .band-title")]
+    assert titles == [f"Primary studies ({doc['bands']['primary']})", f"Reviews that pooled or covered this ({doc['bands']['review']})"]
+    lists = soup.select("#results ol.cards")
+    assert [len(ol.select(".card")) for ol in lists] == [doc["bands"]["primary"], min(doc["bands"]["review"], 20 - doc["bands"]["primary"])]
+    assert int(lists[1]["start"]) == doc["bands"]["primary"] + 1  # numbering runs on across bands
+    known = page(client, "/search?q=10.1001%2Fjamapsychiatry.2014.62")
+    assert known.select_one("#results .band-title").get_text(" ", strip=True) == "The study you named (1)"
+    assert known.select_one("#results .card h3 a")["href"] == "/studies/feder2014"
+
+
+def test_the_page_names_ignored_and_unmatched_words(client):
+    soup = page(client, "/search?q=does+ketamine+help+xyzzyq")
+    assert "Ignored as joining or too general: does, help." in soup.select_one(".ignored").get_text()
+    assert "No study in the KB has xyzzyq" in soup.select_one("#relaxed-title").get_text()
+    assert soup.select(".card") == []
+    skip = soup.select("a.skip")
+    assert [a["href"] for a in skip] == ["#main"]  # no results: no skip link to them
+
+
+def test_the_first_link_of_a_results_page_skips_to_the_results(client):
+    soup = page(client, "/search?q=PTSD")
+    first = soup.find("a")
+    assert first["href"] == "#results" and first.get_text() == "Skip to results"
+    target = soup.select_one("#results")
+    assert target["tabindex"] == "-1" and target.find("a") == soup.select_one(".card h3 a")
 
 
 def test_result_cards_show_badges_facts_findings_and_real_source_links(client, kb):
@@ -148,7 +192,9 @@ def test_result_cards_show_badges_facts_findings_and_real_source_links(client, k
     pico = html_card.select_one(".pico").get_text(" ")
     for label in (*card["conditions"], *card["routes"], *card["therapies"]):
         assert label in pico
-    figures = [f.get_text() for f in html_card.select(".findings .figure")]
+    main = html_card.select_one(".main-result")
+    assert card["primary_result"]["text"] in main.get_text()  # the card leads with the main comparison
+    figures = [f.get_text() for f in html_card.select(".main-result .figure, .findings .figure")]
     assert "48.2%" in figures
     hrefs = {a.get_text(" ", strip=True).split(" (")[0]: a for a in html_card.select("a.source")}
     assert hrefs["DOI"]["href"] == f"https://doi.org/{card['doi']}"
@@ -308,12 +354,15 @@ def test_map_cells_count_the_studies_their_search_finds(client, kb):
     soup = page(client, "/map")
     ptsd = cell(soup, "efficacy", "post-traumatic stress disorder with psychotherapy:")
     count = int(ptsd.select_one(".cell-n").get_text())
-    assert count == search(kb, query_of(ptsd["href"]), limit=0)["total"] > 0
+    found = search(kb, query_of(ptsd["href"]), limit=0)
+    assert count == found["bands"]["primary"] > 0  # the cell counts primary studies; reviews apart
+    reviews = ptsd.select_one(".cell-reviews")
+    assert (int(reviews.get_text().strip("+R")) if reviews else 0) == found["bands"]["review"]
     assert ptsd.select_one(".cell-level").get_text().startswith("L")
     assert "heat-" + str(4 if count >= 8 else 3 if count >= 4 else 2 if count >= 2 else 1) in ptsd["class"]
     gaps = [a for a in soup.select("#efficacy a.cell.heat-0")]
-    assert gaps and all(a.get_text(strip=True) == "no studies" for a in gaps)
-    gap = gaps[0]
+    assert gaps and all(a.get_text(" ", strip=True).startswith("no studies") for a in gaps)
+    gap = next(a for a in gaps if not a.select_one(".cell-reviews"))
     assert search(kb, query_of(gap["href"]), limit=0)["relaxed"] is not None
     for a in soup.select("#efficacy a.cell")[:40]:
         assert client.get(a["href"]).status_code == 200
@@ -327,7 +376,7 @@ def test_map_filters_by_route_and_design(client, kb):
     q = query_of(trd["href"])
     assert "intravenous" in q and "randomized controlled trial" in q
     expected = search(kb, "treatment-resistant depression + IV + RCT", limit=0)["total"]
-    assert int(trd.select_one(".cell-n").get_text()) == expected
+    assert int(trd.select_one(".cell-n").get_text()) == expected  # RCTs: no review among them
     assert page(client, "/map?route=teleportation", status=400).select_one(".error-page")
 
 
@@ -338,7 +387,10 @@ def test_map_shows_adverse_effects_by_route(client, kb):
     dissociation = cell(soup, "safety", "dissociation with intravenous:")
     q = query_of(dissociation["href"])
     assert q.endswith("side effects")
-    assert int(dissociation.select_one(".cell-n").get_text()) == search(kb, q, limit=0)["total"]
+    found = search(kb, q, limit=3)
+    assert int(dissociation.select_one(".cell-n").get_text()) == found["bands"]["primary"]
+    harms = [r["explain"]["harms_score"] for r in search(kb, q, limit=50, explain=True)["results"] if r["band"] == "primary"]
+    assert harms == sorted(harms, reverse=True)  # the safety layer opens the studies with the most harms data first
 
 
 # --- reading list and errors --------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_init_stores_the_corpus_in_the_server_and_a_second_init_changes_nothing(
     assert again["stored"] == 0 and again["unchanged"] == initialized["stored"] and again["ontology"] == "unchanged"
     store = RemoteStore(remote.sparql_endpoint, remote.sparql_update_endpoint, user=remote.sparql_user,
                         password=remote.sparql_password)  # fmt: skip
-    assert len(store.named_graphs()) == initialized["stored"] + 1  # one graph per source, plus the ontology
+    assert len(store.named_graphs()) == initialized["stored"] + 2  # one graph per source, the ontology, the derived links
 
 
 def test_stats_are_those_of_the_embedded_kb(runner, remote, initialized, kb):

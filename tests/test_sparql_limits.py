@@ -6,7 +6,6 @@ The queries run in the real executor process (kb.sparql_pool) on the real store 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from dataclasses import replace

@@ -40,6 +40,7 @@ def search_args() -> dict:
         "offset": int_arg("offset", 0),
         "sort": request.args.get("sort", "evidence"),
         "explain": request.args.get("explain") in ("1", "true", "yes"),
+        "correct": request.args.get("correct", "1") not in ("0", "false", "no"),
     }
 
 

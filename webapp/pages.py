@@ -20,7 +20,8 @@ from kb.export import FORMATS, ExportContext, export
 from kb.namespaces import concept_iri, sparql_prefixes
 from kb.query import parse
 from kb.links import study_links
-from kb.search import SORTS, search
+from kb.search import BANDS, SORTS, search
+from kb.text import figure_detail, figure_value
 from kb.sparql import for_search
 
 from .api import search_args
@@ -45,7 +46,8 @@ SORT_LABELS = {
 }
 # Export formats offered as buttons, in the order an educator reaches for them.
 EXPORT_FORMATS = ("bibtex", "ris", "csljson", "csv", "apa", "vancouver", "ama", "markdown")
-FACET_ORDER = ("design", "evidence_level", "condition", "route", "therapy", "outcome", "adverse_effect", "instrument", "timing", "drug", "n_band")
+FACET_ORDER = ("design", "evidence_level", "condition", "population", "route", "therapy", "outcome", "adverse_effect", "instrument", "timing", "drug", "n_band")
+
 FACETS_SHOWN = 8  # values per facet before "more"
 MAP_FILTERS = ("route", "design")
 
@@ -72,18 +74,12 @@ def level_class(label: str | None) -> str:
 
 @bp.app_template_filter("figure")
 def figure(finding: dict) -> str:
-    """A finding's number as read aloud: "62%", "−6.2 points", "OR 2.1"."""
-    value, unit = finding.get("value"), finding.get("unit")
-    if value is None:
-        return ""
-    text = f"{value:g}".replace("-", "−")
-    if not unit:
-        return text
-    if unit == "%":
-        return f"{text}%"
-    if unit.isupper() and len(unit) <= 4:  # OR, RR, HR, SMD: the name of the statistic goes first
-        return f"{unit} {text}"
-    return f"{text} {unit}"
+    return figure_value(finding)
+
+
+@bp.app_template_filter("figure_detail")
+def figure_detail_filter(finding: dict) -> str:
+    return figure_detail(finding)
 
 
 @bp.app_template_filter("host")
@@ -140,29 +136,55 @@ def search_page():
         result = search(kb, raw, **args)
     except QueryError as e:
         return render_template("pages/search.html", q=raw, error=e.message, sort_labels=SORT_LABELS, sort=args["sort"]), 400
-    query = parse(raw, kb.vocab, kb.settings.max_query_chars)
+    ran = result["query"]  # the corrected query when a correction was applied
+    query = parse(ran, kb.vocab, kb.settings.max_query_chars)
     facets = facet_links(kb.vocab, query, result["facets"])
-    limit, offset, total = result["limit"], result["offset"], result["total"]
-    keep = {"sort": args["sort"] if args["sort"] != "evidence" else None, "limit": limit if limit != 20 else None}
+    limit, offset = result["limit"], result["offset"]
+    shown = result["total"] or (result["relaxed"] or {}).get("total", 0)
+    keep = {
+        "sort": args["sort"] if args["sort"] != "evidence" else None,
+        "limit": limit if limit != 20 else None,
+        "correct": None if args["correct"] else 0,
+    }
     pages = {
         "prev": search_url(raw, offset=max(0, offset - limit) or None, **keep) if offset > 0 else None,
-        "next": search_url(raw, offset=offset + limit, **keep) if limit and offset + limit < total else None,
-        "first": offset + 1 if total else 0,
-        "last": min(offset + limit, total),
+        "next": search_url(raw, offset=offset + limit, **keep) if limit and offset + limit < shown else None,
+        "first": offset + 1 if shown else 0,
+        "last": min(offset + limit, shown),
+        "of": shown,
     }
+    dym = result["did_you_mean"]
     return render_template(
         "pages/search.html",
-        q=raw,
+        q=ran,
+        typed=raw,
         result=result,
-        chips=chips(kb.vocab, query),
+        did_you_mean=dym,
+        instead_url=search_url(dym["original"], correct=0) if dym and dym["applied"] else None,
+        suggestion_url=search_url(dym["query"]) if dym and not dym["applied"] else None,
+        chips=chips(kb.vocab, query, unmatched=result["interpretation"]["unmatched"]),
         facets=[(name, facets[name]) for name in FACET_ORDER if name in facets],
         facets_shown=FACETS_SHOWN,
         pages=pages,
         sort=args["sort"],
         sort_labels=SORT_LABELS,
         explain=args["explain"],
+        band_titles=BANDS,
+        result_groups=_groups(result["results"]),
+        safety=query.safety,
         sparql_url="/sparql?" + urlencode({"query": for_search(query)}),
     )
+
+
+def _groups(results: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Consecutive results of one band (known item, primary, review), in rank order."""
+    groups: list[tuple[str, list[dict]]] = []
+    for r in results:
+        band = r.get("band", "primary")
+        if not groups or groups[-1][0] != band:
+            groups.append((band, []))
+        groups[-1][1].append(r)
+    return groups
 
 
 @bp.get("/studies/<id>")

@@ -88,6 +88,8 @@ def compose(vocab: Vocabulary, q: ParsedQuery, drop: object = None, add: str | N
     for t in q.concepts:
         if t is not drop:
             parts.append(concept_text(vocab, t.iri, t.text, t.negated))
+    parts += [k.text.strip() for k in q.known if k is not drop]
+    parts += [f"author:{a}" for a in q.authors if a is not drop]
     parts += [r.text for r in q.ranges if r is not drop]
     words = [w for w in q.words if w is not drop]
     words += [f'"{p}"' for p in q.phrases if p is not drop]
@@ -109,8 +111,9 @@ def search_url(query: str, **params: object) -> str:
     return "/search?" + urlencode({"q": query, **{k: v for k, v in params.items() if v not in (None, "")}})
 
 
-def chips(vocab: Vocabulary, q: ParsedQuery) -> list[dict]:
-    """One removable chip per understood term: what it is, what it also matched, and the query without it."""
+def chips(vocab: Vocabulary, q: ParsedQuery, unmatched: list[str] = ()) -> list[dict]:
+    """One removable chip per term: what it is, what it also matched, whether anything in the KB has it
+    (`unmatched` labels, from the search), and the query without it."""
     out = []
     for t in q.concepts:
         out.append(
@@ -119,16 +122,22 @@ def chips(vocab: Vocabulary, q: ParsedQuery) -> list[dict]:
                 "label": t.label,
                 "shown": t.text if t.text in vocab[t.iri].abbreviations else None,  # "PTSD" as typed
                 "negated": t.negated,
+                "unmatched": t.label in unmatched and not t.negated,
                 "also": _also_searched(vocab, t),
                 "remove": search_url(compose(vocab, q, drop=t)),
             }
         )
+    for k in q.known:
+        out.append({"kind": k.kind.upper(), "label": k.value, "unmatched": k.text.strip() in unmatched,
+                    "remove": search_url(compose(vocab, q, drop=k))})  # fmt: skip
+    for a in q.authors:
+        out.append({"kind": "Author", "label": a, "unmatched": a in unmatched, "remove": search_url(compose(vocab, q, drop=a))})
     for r in q.ranges:
         out.append({"kind": "Year" if r.field == "year" else "Sample size", "label": _range_label(r), "remove": search_url(compose(vocab, q, drop=r))})
     for w in q.words:
-        out.append({"kind": "Text", "label": w, "remove": search_url(compose(vocab, q, drop=w))})
+        out.append({"kind": "Word", "label": w, "unmatched": w in unmatched, "remove": search_url(compose(vocab, q, drop=w))})
     for p in q.phrases:
-        out.append({"kind": "Phrase", "label": f"“{p}”", "remove": search_url(compose(vocab, q, drop=p))})
+        out.append({"kind": "Phrase", "label": f"“{p}”", "unmatched": f"“{p}”" in unmatched, "remove": search_url(compose(vocab, q, drop=p))})
     for w in q.excluded_words:
         out.append({"kind": "Text", "label": w, "negated": True, "remove": search_url(compose(vocab, q, drop=w))})
     if q.intent:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from kb.model import STUDY_CONCEPT_FIELDS, Article, Finding, Provenance, Study
+from kb.model import REVIEW_DESIGNS, STUDY_CONCEPT_FIELDS, Article, Finding, Provenance, Study
 from kb.vocab import Vocabulary
 
 from ..known import KnownStudies, acronyms, family_name, fold_name
@@ -24,7 +24,6 @@ from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
 from .design import article_design, design_for, is_registration
 
-REVIEW_DESIGNS = ("systematic-review", "meta-analysis", "narrative-review", "consensus")
 GAP_NOTE = "completed; no results publication linked"
 _RESULTS = re.compile(r"result|finding|outcome", re.IGNORECASE)
 _NCT = re.compile(r"\bNCT\d{8}\b")
@@ -60,12 +59,15 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
     text = "\n".join([p.title, p.abstract, *_keywords(p.keywords), *p.conditions, *p.interventions, *p.arms,
                       *p.primary_outcomes, *p.secondary_outcomes])  # fmt: skip
     mentions = matcher(vocab).find(text)
+    design = design_for(p, vocab, [x for x in mentions if x.end <= start + len(p.abstract)])
+    review = bool(design) and design.rsplit("/", 1)[-1] in REVIEW_DESIGNS
     found: dict[str, list[str]] = {}
     for x in mentions:
-        if not x.negated and x.iri not in found.setdefault(x.scheme, []):
+        if x.negated or not _tags(x, text, start, start + len(p.abstract), review):
+            continue
+        if x.iri not in found.setdefault(x.scheme, []):
             found[x.scheme].append(x.iri)
     in_abstract = [x.shifted(start) for x in mentions if start <= x.start and x.end <= start + len(p.abstract)]
-    design = design_for(p, vocab, [x for x in mentions if x.end <= start + len(p.abstract)])
     body = f"{p.title}\n{p.abstract}"
     doses = numbers.doses(p.abstract)
     sessions = numbers.sessions(p.abstract, [x for x in in_abstract if x.scheme == "therapy"])
@@ -109,6 +111,38 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
         note=note,
         provenance=Provenance(section=f"line {p.line}" if p.line else None, agent=AGENT),
     )
+
+
+# Where a population word says who was left out ("pregnant women were excluded"), not who was studied.
+_EXCLUSION = re.compile(r"\bexclu|\bineligib|\bnot eligible|\bnon-?pregnan|\bnot pregnant|\bcontracept|\bwithout (?:a )?history", re.I)
+# Sentences in which a review states what it covered or pooled, as against background it only mentions.
+_REVIEW_SCOPE = re.compile(
+    r"\b(?:includ|pool|eligible|meta-analy|systematic(?:ally)? (?:review|search)|we (?:review|search|identif|summari)|"
+    r"this review|the review|objective|aims?\b|purpose|studies (?:of|on|in|examin|investigat|evaluat|assess)|"
+    r"trials? (?:of|in|examin|investigat|evaluat|assess))",
+    re.I,
+)
+_SCOPED = ("condition", "route", "therapy", "population")
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence of `text` around [start, end)."""
+    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    right = min((i for i in (text.find(". ", end), text.find("\n", end)) if i != -1), default=len(text))
+    return text[left + 1 : right]
+
+
+def _tags(x: Mention, text: str, abstract_start: int, abstract_end: int, review: bool) -> bool:
+    """Whether a mention tags the study. A population in an exclusion criterion does not. In a review, a
+    condition, route, therapy or population tags it only from the title, the keywords, or an abstract sentence
+    that states what the review covered or pooled: background a review merely mentions is not what it pooled
+    (the ontology's rule in kap:condition's comment)."""
+    in_abstract = abstract_start <= x.start and x.end <= abstract_end
+    if x.scheme == "population" and _EXCLUSION.search(_sentence(text, x.start, x.end)):
+        return False
+    if review and x.scheme in _SCOPED and in_abstract:
+        return bool(_REVIEW_SCOPE.search(_sentence(text, x.start, x.end)))
+    return True
 
 
 def _keywords(keywords: tuple[str, ...]) -> list[str]:

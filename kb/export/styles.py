@@ -24,7 +24,7 @@ from citeproc.source.json import CiteProcJSON
 from kb import citations
 from kb.model import Study
 
-from .common import ExportContext, UnknownFormat, clean, is_http, names, own_urls, provenance, sentence_case
+from .common import ExportContext, UnknownFormat, is_http, names, own_urls, provenance, sentence_case
 from .managers import csl_item
 
 STYLES = {"apa": ("apa", "APA 7"), "vancouver": ("nlm-citation-sequence", "Vancouver"),
