@@ -37,6 +37,7 @@ from kb.spelling import Correction, Speller
 TEXT_FIELDS = ("title", "body", "authors")
 SORTS = ("evidence", "relevance", "year", "n")
 MAX_RELAXED_GROUPS = 4
+_TRIAL_NAME = re.compile(r"(?=(?:.*[A-Z]){2})[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")  # two capitals or more
 BANDS = {  # in result order, with the heading each band is shown under
     "known item": "The study you named",
     "primary": "Primary studies",
@@ -295,6 +296,13 @@ def _bands(ds: DocSets, searcher, q: ParsedQuery, bits: int) -> dict[str, int]:
             known |= ds.postings(searcher.reader(), "first_author", fold_name(name))
         if not any(r.field == "year" for r in q.ranges):
             known = 0  # a surname alone is a topic word as often as a known item ("Ketamine Wilkinson")
+        for word in q.words:  # a trial's name as its record writes it: "TRANSFORM-3", "KetECT", "KARE"
+            if _TRIAL_NAME.fullmatch(word):
+                exact = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")  # the analyser drops "3"
+                for d in members(bits)[:200]:
+                    record = json.loads(searcher.stored_fields(d)["record"])
+                    if exact.search(" ".join(filter(None, (record["title"], record.get("summary"), record.get("note"))))):
+                        known |= 1 << d
         known &= bits
     rest = bits & ~known
     return {"known item": known, "primary": rest & ~ds.reviews, "review": rest & ds.reviews}
@@ -441,7 +449,7 @@ def _explain(kb, found: Found, record: dict, docnum: int, band: str, lacks: list
     level = kb.vocab.label(record["evidence_level"]) if record.get("evidence_level") else "not graded"
     ds = found.docsets
     why = {
-        "known item": "the study the identifier or author and year name",
+        "known item": "the study the query names (an identifier, first author and year, or the trial's name)",
         "primary": "a primary study of what was asked",
         "review": "a review that pooled or covered what was asked",
         "article": "an article that matches every term",
