@@ -129,7 +129,10 @@ class Executor:
                     f"the query ran longer than {timeout:g} s and was stopped; add a LIMIT or narrow its patterns"
                 ) from None
             except (BrokenPipeError, EOFError, ValueError, OSError):
-                status = proc.poll()
+                try:
+                    status = proc.wait(2)  # the pipe closes a moment before the process is reaped
+                except subprocess.TimeoutExpired:
+                    status = None
                 self.kill()
                 if status in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, 134, 137):
                     raise QueryTooCostly(

@@ -10,6 +10,7 @@ Re-storing a source whose checksum is unchanged is a no-op, so ingest is idempot
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -425,6 +426,7 @@ class Writer:
         if isinstance(self.store, EmbeddedStore):
             self.store.flush()
         self.store = None  # type: ignore[assignment]
+        gc.collect()  # RocksDB closes when the last reference goes; a cycle (query results, caches) may still hold one
         final = versions.publish(
             self.data,
             self.name,

@@ -151,6 +151,7 @@ def _rows(resp) -> list[tuple]:
 def test_endpoint_answers_every_example_as_the_embedded_store_does(remote_client, client, example):
     remote_rows = _rows(remote_client.get("/sparql", query_string={"query": example.text}, headers={"Accept": JSON}))
     local_rows = _rows(client.get("/sparql", query_string={"query": example.text}, headers={"Accept": JSON}))
+    assert [r[0] for r in remote_rows] == [r[0] for r in local_rows]
     assert remote_rows == local_rows
 
 

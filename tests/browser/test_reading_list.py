@@ -19,7 +19,7 @@ from tests.browser.test_browser import ARTIFACTS, CHECKS, Tab, base_url, browser
 
 pytestmark = pytest.mark.browser
 
-INCOMPLETE = "wilkinson2017"  # its source gives only the first author
+INCOMPLETE = "dakwar2020"  # its author list is cut short (authors_complete: false); not a PTSD study
 KEY = "kapkb:reading-list"
 
 
@@ -184,7 +184,8 @@ def test_educator_builds_orders_annotates_and_exports_a_reading_list(tab):
     name, bib = download(page, "BibTeX")
     assert name == f"kapkb-reading-list-{len(order)}-studies.bib"
     keys = re.findall(r"^@(?!comment)\w+\{([^,]+),", bib, re.M | re.I)
-    assert len(keys) == len(order) and all(k.startswith(i) for k, i in zip(keys, order)), (keys, order)
+    # keys run family name, year (when known) and a title word: the family name leads, in the list's order
+    assert len(keys) == len(order) and all(k.startswith(re.sub(r"\d.*", "", i)) for k, i in zip(keys, order)), (keys, order)
     entry = bib[bib.index("{" + keys[order.index(INCOMPLETE)] + ",") :].split("\n}\n")[0]
     assert re.search(r"author = \{[^}]* and others\}", entry)
     assert f"annote = {{{note}}}" in entry
