@@ -15,18 +15,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kb.model import Study
+from kb.namespaces import Resources
+from kb.records import read_study
 from kb.names import family_name, fold_name  # noqa: F401  (re-exported: ingest reads names through here)
 
 _PREFIXES = """PREFIX kap: <https://w3id.org/kapkb/ontology#>
 PREFIX bibo: <http://purl.org/ontology/bibo/>
 PREFIX fabio: <http://purl.org/spar/fabio/>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 STUDIES_QUERY = (
     _PREFIXES
-    + """SELECT ?s ?g ?doi ?pmid ?nct ?year ?journal ?design ?n ?k ?first ?status WHERE {
+    + """SELECT ?s ?g ?doi ?pmid ?nct ?year ?journal ?design ?n ?k ?first ?status ?title ?sessions ?words WHERE {
   GRAPH ?g {
     ?s a kap:Study .
+    OPTIONAL { ?s dcterms:title ?title } OPTIONAL { ?s kap:ketamineSessions ?sessions }
+    OPTIONAL { ?s skos:editorialNote ?words }
     OPTIONAL { ?s bibo:doi ?doi } OPTIONAL { ?s fabio:hasPubMedId ?pmid } OPTIONAL { ?s kap:nctId ?nct }
     OPTIONAL { ?s kap:year ?year } OPTIONAL { ?s kap:journal ?journal } OPTIONAL { ?s kap:design ?design }
     OPTIONAL { ?s kap:sampleSize ?n } OPTIONAL { ?s kap:studiesIncluded ?k } OPTIONAL { ?s kap:trialStatus ?status }
@@ -35,7 +41,7 @@ STUDIES_QUERY = (
 }"""
 )
 CONCEPTS_QUERY = (
-    _PREFIXES + "SELECT ?s ?c WHERE { ?s a kap:Study ; kap:condition|kap:route|kap:therapy|kap:drug ?c }"
+    _PREFIXES + "SELECT ?s ?c WHERE { ?s a kap:Study ; kap:condition|kap:route|kap:therapy|kap:drug|kap:population ?c }"
 )
 PERCENTS_QUERY = (
     _PREFIXES + 'SELECT ?s ?v WHERE { ?s a kap:Study ; kap:hasFinding ?f . ?f kap:value ?v ; kap:unit "%" }'
@@ -84,6 +90,9 @@ class KnownStudy:
     n: int | None = None
     n_studies: int | None = None
     status: str | None = None
+    title: str = ""
+    sessions: int | None = None  # ketamine dosing sessions
+    note: str = ""  # the curator's note: trial names and places the title lacks ("KARE", "Mindbloom")
     concepts: set[str] = field(default_factory=set)
     percents: set[float] = field(default_factory=set)
 
@@ -103,9 +112,11 @@ class KnownStudy:
 class KnownStudies:
     """Studies by id, with look-ups by DOI, PMID and NCT number."""
 
-    def __init__(self, studies: Iterable[KnownStudy] = ()) -> None:
+    def __init__(self, studies: Iterable[KnownStudy] = (), store=None) -> None:
         self._by_id: dict[str, KnownStudy] = {}
         self._index = None
+        self._store = store  # where full records are read from (full())
+        self._full: dict[str, Study] = {}
         for s in studies:
             self._put(s)
 
@@ -127,16 +138,26 @@ class KnownStudies:
             s.n_studies = s.n_studies or (int(row["k"]) if row.get("k") is not None else None)
             s.first_author = s.first_author or _str(row.get("first"))
             s.status = s.status or _str(row.get("status"))
+            s.title = s.title or _str(row.get("title")) or ""
+            s.sessions = s.sessions or (int(row["sessions"]) if row.get("sessions") is not None else None)
+            s.note = s.note or _str(row.get("words")) or ""
         for row in store.select(CONCEPTS_QUERY):
             if row["s"] in by_iri:
                 by_iri[row["s"]].concepts.add(row["c"])
         for row in store.select(PERCENTS_QUERY):
             if row["s"] in by_iri and row.get("v") is not None:
                 by_iri[row["s"]].percents.add(float(row["v"]))
-        return cls(by_iri.values())
+        return cls(by_iri.values(), store)
+
+    def full(self, study_id: str) -> Study | None:
+        """The whole record, findings and all, for the claim check: the batch's own, else read from the store."""
+        if study_id not in self._full and study_id in self._by_id and self._store is not None:
+            self._full[study_id] = read_study(self._store, Resources().study(study_id), Resources())
+        return self._full.get(study_id)
 
     def add(self, study: Study, source: str | None = None) -> None:
         """A study of the batch being ingested (replacing an earlier one with the same id)."""
+        self._full[study.id] = study
         self._put(
             KnownStudy(
                 id=study.id,
@@ -151,7 +172,10 @@ class KnownStudies:
                 n=study.n,
                 n_studies=study.n_studies,
                 status=study.status,
-                concepts={*study.conditions, *study.routes, *study.therapies, *study.drugs},
+                title=study.title,
+                sessions=study.ketamine_sessions,
+                note=study.note or "",
+                concepts={*study.conditions, *study.routes, *study.therapies, *study.drugs, *study.populations},
                 percents={f.value for f in study.findings if f.value is not None and f.unit == "%"},
             )
         )

@@ -235,7 +235,56 @@ def claim_json(claim, writer: Writer, known: KnownStudies | None = None) -> dict
         "resolved": claim.cites is not None,
         **({"citation": cit.text} if cit and cit.text else {}),
         **({"reason": claim.unresolved_reason} if claim.unresolved_reason else {}),
+        **({"verdict": verdict_json(claim, known)} if claim.verdict else {}),
     }
+
+
+def verdict_json(claim, known: KnownStudies | None) -> dict:
+    """A claim's verdict in the shape `kapkb check --json` and POST /api/check give (docs/claim-check.md)."""
+    v = claim.verdict
+    study = known.get(claim.cites) if known is not None and claim.cites else None
+    return {
+        "quote": claim.provenance.quote or claim.text,
+        "start": claim.provenance.start,
+        "end": claim.provenance.end,
+        "study": claim.cites,
+        "doi": study.doi if study else None,
+        "verdict": v.label,
+        "reason": v.reason,
+        "page_figures": list(v.page_figures),
+        "study_figures": list(v.study_figures),
+        "candidates": list(v.candidates),
+    }
+
+
+def check_page(data: bytes, name: str, fmt: str | None, vocab, known: KnownStudies) -> dict:
+    """Read one page (any article format) and judge its claims against the KB; nothing is stored.
+    A file of studies, or one that does not parse, raises KBError naming it."""
+    from kb.errors import KBError
+
+    data = sources.to_utf8(data)
+    if fmt is None and name == sources.STDIN:
+        try:
+            fmt = sources.detect_format(Path(name), data)
+        except ParseError:
+            fmt = "text"  # pasted text: nothing to detect it by, and plain text is what people paste
+    try:
+        fmt = fmt or sources.detect_format(Path(name), data)
+    except ParseError as e:
+        raise KBError(str(e)) from None
+    parser = sources.FORMATS.get(fmt)
+    if parser is None or fmt not in sources.ARTICLE_FORMATS:
+        raise KBError(f"{sources.shown(name)}: {fmt} holds studies, not a page; kapkb check reads html, text or markdown")
+    claims, titles = [], []
+    for item in parser.parse(Path(name), data):
+        if isinstance(item, Problem):
+            raise KBError(str(item))
+        article = build_record(item, name, vocab, known)
+        if isinstance(article, Problem):
+            raise KBError(str(article))
+        titles.append(article.title)
+        claims += [verdict_json(c, known) for c in article.claims]
+    return {"source": sources.shown(name), "title": titles[0] if titles else None, "claims": claims}
 
 
 __all__ = ["Report", "SourceReport", "ingest_paths", "ingest_one", "source_id", "ParsedStudy", "ParsedArticle"]

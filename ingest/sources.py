@@ -43,6 +43,7 @@ FORMATS: dict[str, ModuleType] = {
     "markdown": markdown,
 }
 KNOWN_FORMATS = tuple(FORMATS)  # the names `--format` accepts
+ARTICLE_FORMATS = ("html", "text", "markdown")  # pages whose claims `kapkb check` reads
 
 EXTENSIONS = {
     ".xml": "pubmed-xml",

@@ -8,6 +8,7 @@ logs go to stderr.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -156,6 +157,35 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], fmt: str | None, as_json:
         click.echo(f"skipped   {skipped}", err=True)
     _emit(doc, as_json, f"{doc['stored']} stored, {doc['unchanged']} unchanged, {doc['rejected']} rejected")
     ctx.exit(2 if report.internal else 1 if report.partial else 0)
+
+
+@cli.command()
+@click.argument("page")
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "markdown"]), help="Force the page's format.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"source", "title", "claims": [...]} (docs/claim-check.md).')
+@click.option("--store", is_flag=True, help="Also ingest the page, with its verdicts, into the KB.")
+@click.pass_context
+@_guard
+def check(ctx: click.Context, page: str, fmt: str | None, as_json: bool, store: bool) -> None:
+    """Judge each research claim of a page (FILE or - for stdin) against the study it rests on; stores nothing
+    unless --store."""
+    from ingest import sources
+    from ingest.known import KnownStudies
+    from ingest.pipeline import check_page, ingest_one
+    from kb.text import check_table
+    from kb.writer import Writer
+
+    kb = _open_kb(ctx)
+    data = sources.read_bytes(sources.STDIN if page == sources.STDIN else Path(page))
+    doc = check_page(data, page, fmt, kb.vocab, KnownStudies.from_store(kb.store))
+    if store:
+        with Writer(_settings(ctx), on_wait=_say) as w:
+            w.load_ontology()
+            entry = ingest_one(w, page, fmt, read=(lambda _: data))
+        if entry.status == "rejected":
+            raise KBError(entry.error or f"{page}: not stored")
+        click.echo(f"{entry.status:9} {entry.source}", err=True)
+    _emit(doc, as_json, check_table(doc, width=shutil.get_terminal_size((100, 20)).columns))
 
 
 @cli.command("sources")

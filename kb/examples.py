@@ -42,19 +42,17 @@ EXAMPLES: tuple[Example, ...] = (
         """
 SELECT ?study ?title ?year ?n (GROUP_CONCAT(DISTINCT ?conditionLabel; separator=", ") AS ?conditions)
 WHERE {
-  # first the trials (narrower drugs and therapies included), then their details
-  { SELECT DISTINCT ?study WHERE {
-      ?drug skos:broader* drug:ketamine .
-      ?therapy skos:broader* therapy:cbt .
-      ?study kap:design design:rct ; kap:drug ?drug ; kap:therapy ?therapy .
-  } }
+  # randomized trials of ketamine or a narrower drug with CBT or a narrower therapy (FILTER EXISTS keeps every store exact)
+  ?study kap:design design:rct .
+  FILTER EXISTS { ?study kap:drug ?drug . ?drug skos:broader* drug:ketamine }
+  FILTER EXISTS { ?study kap:therapy ?therapy . ?therapy skos:broader* therapy:cbt }
   ?study dcterms:title ?title .
   OPTIONAL { ?study kap:year ?year }
   OPTIONAL { ?study kap:sampleSize ?n }
   OPTIONAL { ?study kap:condition/skos:prefLabel ?conditionLabel }
 }
 GROUP BY ?study ?title ?year ?n
-ORDER BY DESC(?year)
+ORDER BY DESC(?year) ?study
 """,
     ),
     Example(
@@ -91,6 +89,26 @@ WHERE {
   OPTIONAL { ?claim kap:unresolvedReason ?reason }
 }
 ORDER BY ?article ?claim
+""",
+    ),
+    Example(
+        "claims-that-misstate-a-trial",
+        "Which claims on web pages misstate or contradict the trial they rest on, and why?",
+        """
+SELECT ?article ?statement ?verdict ?study ?title ?reason
+WHERE {
+  ?article a kap:Article ;
+           kap:hasClaim ?claim .
+  ?claim kap:statement ?statement ;
+         cito:cites ?study ;
+         kap:hasVerdict ?v .
+  ?v kap:verdictClass ?class ;
+     kap:reason ?reason .
+  VALUES ?class { verdict:misstated verdict:contradicted verdict:overstated }
+  ?class skos:prefLabel ?verdict .
+  ?study dcterms:title ?title .
+}
+ORDER BY ?verdict ?article
 """,
     ),
     Example(

@@ -92,3 +92,37 @@ def search_summary(doc: dict) -> str:
         if r.get("explain"):
             lines.append(f"     why: {r['explain']['why']}")
     return "\n".join(lines)
+
+
+# The claim check's verdicts as people see them: an icon and a word, never a colour alone (pages add the colour).
+VERDICT_MARKS = {
+    "supported": "✓",
+    "overstated": "▲",
+    "misstated": "✗",
+    "contradicted": "⊘",
+    "unsupported": "?",
+    "not checkable": "–",
+}
+
+
+def check_table(doc: dict, width: int = 100) -> str:
+    """`kapkb check` on a terminal: each claim's verdict, the study, the quote, the figures side by side, why."""
+    import textwrap
+    from collections import Counter
+
+    claims = doc["claims"]
+    counts = Counter(c["verdict"] for c in claims)
+    lines = [f"{doc.get('title') or doc['source']}  ({doc['source']})"]
+    summary = ", ".join(f"{counts[v]} {v}" for v in VERDICT_MARKS if counts[v])
+    lines.append(f"{len(claims)} claim{'s' if len(claims) != 1 else ''}" + (f": {summary}" if summary else " — no research claims found"))
+    wrap = max(40, width - 11)
+    for i, c in enumerate(claims, 1):
+        lines.append("")
+        study = c["study"] or (f"candidates: {', '.join(c['candidates'])}" if c["candidates"] else "no study in the KB")
+        lines.append(f"{i:>3}. {VERDICT_MARKS[c['verdict']]} {c['verdict'].upper():14} {study}")
+        lines += textwrap.wrap(f"“{c['quote']}”", wrap, initial_indent="     ", subsequent_indent="      ")
+        for label, values in (("page", c["page_figures"]), ("study", c["study_figures"])):
+            if values:
+                lines += textwrap.wrap("; ".join(values), wrap, initial_indent=f"     {label + ':':7}", subsequent_indent=" " * 12)
+        lines += textwrap.wrap(c["reason"], wrap, initial_indent="     why:   ", subsequent_indent=" " * 12)
+    return "\n".join(lines)

@@ -286,7 +286,7 @@ def test_study_page_shows_every_fact_findings_citation_and_exports(client, kb):
     assert soup.find("a", href="/id/study/dakwar2019?format=turtle")  # the RDF itself, not a redirect back here
     assert soup.find("a", href="https://pubmed.ncbi.nlm.nih.gov/31230464/")
     assert soup.select_one("button.rl-toggle")["data-rl-id"] == "dakwar2019"
-    assert "No article in the knowledge base cites this study yet" in text
+    assert "No page in the knowledge base cites this study yet" in text
 
 
 def test_study_page_lists_the_articles_and_claims_that_cite_it(article_client):
@@ -297,7 +297,7 @@ def test_study_page_lists_the_articles_and_claims_that_cite_it(article_client):
     claims = [q.get_text() for q in link.find_parent("li").select(".claims q")]
     assert claims == [CLAIMS_ARTICLE.claims[0].text]
     other = page(article_client, "/studies/kew2023")
-    assert "No article in the knowledge base cites this study yet" in other.get_text(" ")
+    assert "No page in the knowledge base cites this study yet" in other.get_text(" ")
 
 
 # --- article page ---------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def test_article_page_shows_source_concepts_and_each_claims_evidence(article_cli
     assert soup.find("a", href=CLAIMS_ARTICLE.url)
     text = soup.get_text(" ")
     assert CLAIMS_ARTICLE.publisher in text and "clinic or practice article" in text
-    assert "2 of 3" in soup.select_one(".claim-summary").get_text()
+    assert "3 research claims, 2 linked to a study" in soup.select_one(".claim-summary").get_text()
     resolved = soup.select("li.claim.resolved")
     unresolved = soup.select("li.claim.unresolved")
     assert len(resolved) == 2 and len(unresolved) == 1

@@ -26,6 +26,25 @@ OPENAPI = {
                 },
             }
         },
+        "/api/check": {
+            "post": {
+                "summary": "Judge each research claim of a page against the study it rests on (nothing fetched or stored)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CheckRequest"}},
+                        "multipart/form-data": {"schema": {"type": "object", "properties": {
+                            "file": {"type": "string", "format": "binary"}, "text": {"type": "string"},
+                            "format": {"type": "string", "enum": ["text", "markdown", "html"]}}}},
+                    },
+                },
+                "responses": {
+                    "200": {"description": "The page's claims with their verdicts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckResult"}}}},
+                    "400": {"description": "Empty, too large or unreadable page", "content": {"application/json": {"schema": _ERROR}}},
+                    "503": {"description": "The check took too long", "content": {"application/json": {"schema": _ERROR}}},
+                },
+            }
+        },
         "/api/studies/{id}": {
             "get": {
                 "summary": "One study with all its facts and findings",
@@ -62,6 +81,36 @@ OPENAPI = {
                         "required": ["status", "title", "message"],
                         "properties": {"status": {"type": "integer"}, "title": {"type": "string"}, "message": {"type": "string"}},
                     }
+                },
+            },
+            "CheckRequest": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 524288}, "format": {"type": "string", "enum": ["text", "markdown", "html"], "default": "text"}},
+            },
+            "CheckResult": {
+                "type": "object",
+                "required": ["source", "claims"],
+                "properties": {
+                    "source": {"type": "string"},
+                    "title": {"type": "string", "nullable": True},
+                    "claims": {"type": "array", "items": {"$ref": "#/components/schemas/CheckedClaim"}},
+                },
+            },
+            "CheckedClaim": {
+                "type": "object",
+                "required": ["quote", "start", "end", "study", "doi", "verdict", "reason", "page_figures", "study_figures", "candidates"],
+                "properties": {
+                    "quote": {"type": "string", "description": "the claim sentence exactly as in the page's extracted text"},
+                    "start": {"type": "integer"},
+                    "end": {"type": "integer"},
+                    "study": {"type": "string", "nullable": True, "description": "KB study id"},
+                    "doi": {"type": "string", "nullable": True},
+                    "verdict": {"type": "string", "enum": ["supported", "overstated", "misstated", "contradicted", "unsupported", "not checkable"]},
+                    "reason": {"type": "string"},
+                    "page_figures": {"type": "array", "items": {"type": "string"}},
+                    "study_figures": {"type": "array", "items": {"type": "string"}},
+                    "candidates": {"type": "array", "items": {"type": "string"}},
                 },
             },
             "SearchResult": {

@@ -21,7 +21,7 @@ from kb.namespaces import concept_iri, sparql_prefixes
 from kb.query import parse
 from kb.links import study_links
 from kb.search import BANDS, SORTS, search
-from kb.text import figure_detail, figure_value
+from kb.text import VERDICT_MARKS, figure_detail, figure_value
 from kb.sparql import for_search
 
 from .api import search_args
@@ -66,6 +66,12 @@ def concept_search(iri: str) -> str:
     return search_url(concept_text(get_kb().vocab, iri))
 
 
+@bp.app_template_global()
+def verdict_mark(label: str) -> str:
+    """The icon that goes with a verdict's word (kb.text.VERDICT_MARKS)."""
+    return VERDICT_MARKS.get(label, "")
+
+
 @bp.app_template_filter("level_class")
 def level_class(label: str | None) -> str:
     """ "Level 2" → "level-2", "not graded" → "not-graded": the badge's colour class."""
@@ -103,7 +109,10 @@ def nice_date(iso: str | None) -> str:
 
 @bp.app_context_processor
 def page_globals() -> dict:
-    return {"scheme_names": SCHEME_NAMES, "export_formats": [(f, FORMATS[f].description) for f in EXPORT_FORMATS]}
+    return {
+        "scheme_names": SCHEME_NAMES,
+        "export_formats": [(f, FORMATS[f].description) for f in EXPORT_FORMATS],
+    }
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -198,22 +207,25 @@ def study(id: str):
         s=s,
         links=study_links(record),
         citing=citing_claims(kb, kb.res.study(id)),
+        verdict_order=list(VERDICT_MARKS),
         apa=apa,
         rdf_url=f"/id/study/{id}?format=turtle",
     )
 
 
 def citing_claims(kb, study_iri: str) -> list[dict]:
-    """Articles whose claims cite the study (cito:cites), grouped by article, in title order."""
+    """Pages whose claims cite the study (cito:cites), grouped by page, in title order, each claim with its
+    verdict (the claim check's label, or None for a claim stored before the check existed)."""
     rows = kb.store.select(
         sparql_prefixes()
-        + f"""SELECT ?article ?title ?publisher ?claim ?statement WHERE {{
+        + f"""SELECT ?article ?title ?publisher ?claim ?statement ?verdict WHERE {{
           GRAPH ?g {{
             ?claim cito:cites <{study_iri}> .
             ?article kap:hasClaim ?claim .
             OPTIONAL {{ ?article dcterms:title ?title }}
             OPTIONAL {{ ?article dcterms:publisher ?publisher }}
             OPTIONAL {{ ?claim kap:statement ?statement }}
+            OPTIONAL {{ ?claim kap:hasVerdict/kap:verdictClass ?verdict }}
           }}
         }} ORDER BY ?title ?claim"""
     )
@@ -224,8 +236,9 @@ def citing_claims(kb, study_iri: str) -> list[dict]:
             row["article"],
             {"id": kind_id[1] if kind_id else None, "title": row["title"] or row["article"], "publisher": row["publisher"], "claims": []},
         )
-        if row["statement"] and row["statement"] not in entry["claims"]:
-            entry["claims"].append(row["statement"])
+        if row["statement"] and row["statement"] not in (c["statement"] for c in entry["claims"]):
+            verdict = row.get("verdict")
+            entry["claims"].append({"statement": row["statement"], "verdict": verdict.rsplit("/", 1)[-1].replace("-", " ") if verdict else None})
     return list(articles.values())
 
 
@@ -247,6 +260,7 @@ def article(id: str):
         concepts=[(scheme, concepts[scheme]) for scheme in SCHEME_NAMES if scheme in concepts],
         cited=cited,
         resolved=sum(1 for c in a.claims if c.cites),
+        verdict_order=list(VERDICT_MARKS),
     )
 
 

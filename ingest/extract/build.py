@@ -20,6 +20,7 @@ from kb.vocab import Vocabulary
 from ..known import KnownStudies, acronyms, family_name, fold_name
 from ..parsers.record import ParsedArticle, ParsedStudy, Problem
 from . import numbers, sentences
+from .check import check_claims
 from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
 from .design import article_design, design_for, is_registration
@@ -275,7 +276,7 @@ def build_article(p: ParsedArticle, path: str, vocab: Vocabulary, known: KnownSt
         evidence_level=level,
         text=text,
         concepts=m.concepts(heading + text),
-        claims=extract_claims(text, vocab, known),
+        claims=check_claims(text, extract_claims(text, vocab, known), vocab, known, (p.title, p.url, p.date)),
     )
 
 

@@ -78,10 +78,13 @@ _FUTURE = re.compile(
 )
 _EFFECT = re.compile(
     r"\b(?:improv\w*|reduc\w*|decreas\w*|alleviat\w*|reliev\w*|relief|effective(?:ness)?|efficacy|efficacious|"
-    r"benefit\w*|significant(?:ly)?|outperform\w*|superior|sustain\w*|remission|respon(?:se|ded|ders))\b",
+    r"benefit\w*|significant(?:ly)?|outperform\w*|superior|sustain\w*|remission|respon(?:se|ded|ders)|"
+    r"successfully used to treat|cumulative effect)\b",
     re.IGNORECASE,
 )
 _TARGET_WORDS = re.compile(r"\b(?:symptoms?|mood)\b", re.IGNORECASE)
+# The treatment named without its name, on a page about it: "the drug", "multiple sessions", "of administration".
+_TREATMENT_WORDS = re.compile(r"\b(?:the (?:drug|medication|medicine|treatment)|sessions|administration|infusions?|doses?)\b", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?][\"”’)]*$")
 
 TOPIC_SCHEMES = ("condition", "route", "therapy", "design")
@@ -124,7 +127,7 @@ def claim_in(sentence: str, mentions: list[Mention], offset: int, vocab: Vocabul
     research = (
         bool(_RESEARCH.search(sentence)) and bool(_REPORTING.search(sentence) or figures) and not _FUTURE.search(sentence)
     )
-    effect = bool(_EFFECT.search(sentence)) and _has(live, "drug", "therapy") and (
+    effect = bool(_EFFECT.search(sentence)) and (_has(live, "drug", "therapy") or bool(_TREATMENT_WORDS.search(sentence))) and (
         _has(live, "condition", "outcome", "adverse_effect") or bool(_TARGET_WORDS.search(sentence))
     )
     has_citation = citation is not None

@@ -146,7 +146,7 @@ def test_type_a_query_with_autocomplete_and_read_the_results(tab):
     assert page.locator(".results-count").inner_text().startswith("No results")
     cards = page.locator("ol.cards .card")
     assert cards.count() == results_total(page) > 0
-    assert "lacks intramuscular" in cards.first.locator(".lacks").inner_text()
+    assert "lacks " in cards.first.locator(".lacks").inner_text()
     remove = page.get_by_role("link", name="Remove route IM")
     remove.click()
     page.wait_for_url("**/search?**")
@@ -289,6 +289,21 @@ def test_a_misspelling_is_corrected_on_the_page_and_can_be_undone(tab):
     assert "no study has it" in page.locator(".chip.unmatched").first.inner_text()
 
 
+def test_check_a_page_in_the_browser(tab):
+    page = tab.page
+    tab.goto("/check")
+    page.get_by_label("Page text").fill(
+        "Our clinic offers infusions. In 2019, ketamine became the first FDA-approved medicine for "
+        "treatment-resistant depression, and it works for everyone who tries it."
+    )
+    page.get_by_role("button", name="Check the claims").click()
+    page.wait_for_selector(".check-results")
+    claim = page.locator(".check-results li.claim").filter(has_text="first FDA-approved")
+    assert " ".join(claim.locator(".verdict").inner_text().split()) == "✗ MISSTATED"  # icon and word, not colour alone
+    assert "esketamine" in claim.locator(".claim-reason").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "check-1280.png"), full_page=True)
+
+
 # --- every page, at both widths ---------------------------------------------------------------
 
 PAGES = {
@@ -301,6 +316,7 @@ PAGES = {
     "study": f"/studies/{CITED_STUDY}",
     "article": None,  # the clinic page ingested by the CLI; its id is read from the search
     "map": "/map",
+    "check": "/check",
     "reading-list": "/reading-list",
     "error": "/studies/no-such-study",
 }
