@@ -381,6 +381,20 @@ def search(
 
 
 @cli.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help='Print {"groups": [...]} as /api/synthesis gives it (docs/synthesis.md).')
+@click.pass_context
+@_guard
+def synthesis(ctx: click.Context, query: str, as_json: bool) -> None:
+    """Outcomes at a glance for a query's studies: effects grouped by outcome, pooled where it means something."""
+    from kb.synthesis import for_query
+    from kb.text import synthesis_text
+
+    doc = for_query(_open_kb(ctx), query)
+    _emit(doc, as_json, "" if as_json else synthesis_text(doc))
+
+
+@cli.command()
 @click.argument("query", required=False)
 @click.option("--ids", help="Comma-separated study ids (a hand-picked list) instead of a query.")
 @click.option("--format", "fmt", default="bibtex", show_default=True,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kb.docsets import members
 from kb.namespaces import slug_of
 from kb.search import docsets
+from kb.synthesis import LEVELS, OPTIMAL_N, RANDOMIZED, evidence_signal
 from kb.vocab import Concept
 
 
@@ -29,6 +31,10 @@ class Cell:
     count: int  # primary studies
     best_level: Concept | None  # the strongest evidence level among the cell's primary studies
     reviews: int = 0  # reviews that pooled or covered the combination
+    certainty: str | None = None  # the certainty signal of its primary studies (kb.synthesis.evidence_signal)
+    reasons: tuple[str, ...] = ()
+    studies: tuple[str, ...] = ()  # the first primary studies, strongest evidence first ("Feder 2014, RCT, n = 41")
+    review_names: tuple[str, ...] = ()  # the first reviews
 
 
 @dataclass
@@ -97,10 +103,23 @@ def matrix(kb, row_scheme: str, col_scheme: str, filters: dict[str, str] | None 
     level_bits = [(c, _bits(kb, "evidence_level", c.slug)) for c in levels]
     col_bits = [_bits(kb, col_scheme, c.concept.slug) for c in cols]
 
+    ds = docsets(kb)
+    randomized_bits = 0
+    for design in RANDOMIZED:
+        randomized_bits |= ds.term("design", design)
+    names = _Names(kb)
+
     def cell(bits: int) -> Cell:
         primary = bits & ~reviews
+        count = primary.bit_count()
         best = next((level for level, in_level in level_bits if primary & in_level), None)
-        return Cell(primary.bit_count(), best, (bits & reviews).bit_count())
+        certainty, reasons = None, ()
+        if count:
+            n_total, n_unknown = _sizes(ds, primary)
+            level, said = evidence_signal(count, (primary & randomized_bits).bit_count(), n_total, n_unknown)
+            certainty, reasons = LEVELS[max(0, level)], tuple(said)
+        return Cell(count, best, (bits & reviews).bit_count(), certainty, reasons,
+                    names.first(primary), names.first(bits & reviews))  # fmt: skip
 
     cells, row_cells = [], []
     for r in rows:
@@ -108,3 +127,46 @@ def matrix(kb, row_scheme: str, col_scheme: str, filters: dict[str, str] | None 
         row_cells.append(cell(in_row))
         cells.append([cell(in_row & bits) for bits in col_bits])
     return Matrix(rows, cols, cells, row_cells, docs.bit_count(), reviews.bit_count())
+
+
+SHOWN_NAMES = 8  # studies a map cell lists on hover or focus
+
+
+def _sizes(ds, bits: int) -> tuple[int, int]:
+    """Participants in the studies of `bits` (known sizes) and how many sizes are unknown. Stops counting
+    once the total is past what the certainty rule asks, so a cell of thousands costs no more than one of ten."""
+    total = unknown = 0
+    known = bits & ds.n_known
+    unknown = (bits & ~ds.n_known).bit_count()
+    for d in members(known):
+        total += ds.n[d]
+        if total >= OPTIMAL_N:
+            break
+    return total, unknown
+
+
+class _Names:
+    """Short names of studies ("Feder 2014, randomized controlled trial, n = 41"), read once per document."""
+
+    def __init__(self, kb) -> None:
+        self.kb = kb
+        self.ds = docsets(kb)
+        self.searcher = kb.searcher()
+        self.cache: dict[int, str] = {}
+
+    def first(self, bits: int) -> tuple[str, ...]:
+        return tuple(self.name(d) for d in self.ds.ranked(bits, "evidence", SHOWN_NAMES))
+
+    def name(self, d: int) -> str:
+        if d not in self.cache:
+            import json
+
+            r = json.loads(self.searcher.stored_fields(d)["record"])
+            first = (r.get("authors") or [r["id"]])[0].split()[0].rstrip(",")
+            parts = [f"{first} {r.get('year') or ''}".strip()]
+            if r.get("design"):
+                parts.append(self.kb.vocab.label(r["design"]))
+            if r.get("n"):
+                parts.append(f"n = {r['n']}")
+            self.cache[d] = ", ".join(parts)
+        return self.cache[d]

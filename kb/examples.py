@@ -178,6 +178,24 @@ ORDER BY DESC(?value)
 """,
     ),
     Example(
+        "effects-with-intervals",
+        "Which comparative effects are reported with a 95% confidence interval, by outcome and measure (what the forest plots draw)?",
+        """
+SELECT ?study ?outcomeLabel ?measureLabel ?value ?ciLow ?ciHigh ?timepoint
+WHERE {
+  ?study kap:hasFinding ?finding .
+  ?finding kap:measure ?measure ;
+           kap:value ?value ;
+           kap:ciLow ?ciLow ;
+           kap:ciHigh ?ciHigh .
+  ?measure skos:prefLabel ?measureLabel .
+  OPTIONAL { ?finding kap:outcome/skos:prefLabel ?outcomeLabel }
+  OPTIONAL { ?finding kap:timepoint ?timepoint }
+}
+ORDER BY ?outcomeLabel ?measureLabel ?study ?value
+""",
+    ),
+    Example(
         "trials-by-year",
         "How many randomized controlled trials were published each year?",
         """

@@ -116,11 +116,12 @@ class Found:
                 return lacks
         return None
 
-    def records(self) -> list[dict]:
-        """Every exact match, in rank order, as stored in the index (never the nearest evidence)."""
+    def records(self, limit: int | None = None) -> list[dict]:
+        """Every exact match (or the first `limit`), in rank order, as stored in the index (never the nearest evidence)."""
         if not self.exact:
             return []
-        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in self.all()]
+        docs = self.all() if limit is None else self.all()[:limit]
+        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in docs]
 
 
 def search(

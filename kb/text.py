@@ -126,3 +126,31 @@ def check_table(doc: dict, width: int = 100) -> str:
                 lines += textwrap.wrap("; ".join(values), wrap, initial_indent=f"     {label + ':':7}", subsequent_indent=" " * 12)
         lines += textwrap.wrap(c["reason"], wrap, initial_indent="     why:   ", subsequent_indent=" " * 12)
     return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def synthesis_text(doc: dict) -> str:
+    """`kapkb synthesis QUERY`: each outcome group with its effects, pooled result and certainty, as text."""
+    k = len(doc["groups"])
+    lines = [f"{doc['query']}: {doc['studies']} matching {'study' if doc['studies'] == 1 else 'studies'}, {k} outcome {'group' if k == 1 else 'groups'}"]
+    if doc.get("note"):
+        lines.append(doc["note"])
+    for g in doc["groups"]:
+        head = f"{g['outcome'] or 'outcome not classified'}: {g['measure']}" + (f" ({g['instrument']})" if g["instrument"] else "")
+        lines += ["", f"{head} · {g['timepoint']}", f"  certainty {g['certainty']['level']}: {' '.join(g['certainty']['reasons'])}"]
+        for e in g["effects"]:
+            ci = f"[{_num(e['ci_low'])}, {_num(e['ci_high'])}]" if e["ci_low"] is not None else "(no CI)"
+            size = f"n={e['n']}" if e["n"] else f"k={e['k']}" if e["k"] else ""
+            tags = " ".join(t for t in ("review" if e["review"] else "", f"weight {e['weight']}%" if e["weight"] else "",
+                                        "derived" if e["derived"] else "") if t)  # fmt: skip
+            lines.append(f"  {e['label'][:30]:<30} {size:>7}  {_num(e['value']):>7} {ci:<18} {e['timepoint'] or ''}  {tags}".rstrip())
+        p = g["pooled"]
+        if p:
+            lines.append(f"  pooled ({p['k']} studies): {_num(p['value'])} [{_num(p['ci_low'])}, {_num(p['ci_high'])}], "
+                         f"I2 {p['i2']:.0%}, tau2 {p['tau2']:.3g}, prediction {_num(p['prediction_low'])} to {_num(p['prediction_high'])}")  # fmt: skip
+        else:
+            lines.append(f"  {g['pooling_note']}")
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from kb.cli import initialize
 from kb.config import Settings
 
-OPERATIONS = ["GET /api/search", "GET /api/studies/{id}", "GET /api/concepts", "POST /api/check"]
+OPERATIONS = ["GET /api/search", "GET /api/studies/{id}", "GET /api/concepts", "POST /api/check", "GET /api/synthesis"]
 EXAMPLES = {"POST /api/check": 12}  # each runs the checker in a child process (about a second); the rest 80
 
 

@@ -353,13 +353,22 @@ def cell(soup: BeautifulSoup, section: str, label_start: str):
 def test_map_cells_count_the_studies_their_search_finds(client, kb):
     soup = page(client, "/map")
     ptsd = cell(soup, "efficacy", "post-traumatic stress disorder with psychotherapy:")
-    count = int(ptsd.select_one(".cell-n").get_text())
+    bubble = ptsd.select_one(".bubble")
+    count = int(bubble.get_text())
     found = search(kb, query_of(ptsd["href"]), limit=0)
     assert count == found["bands"]["primary"] > 0  # the cell counts primary studies; reviews apart
-    reviews = ptsd.select_one(".cell-reviews")
-    assert (int(reviews.get_text().strip("+R")) if reviews else 0) == found["bands"]["review"]
-    assert ptsd.select_one(".cell-level").get_text().startswith("L")
-    assert "heat-" + str(4 if count >= 8 else 3 if count >= 4 else 2 if count >= 2 else 1) in ptsd["class"]
+    meta = ptsd.select_one(".cell-meta").get_text().split()
+    reviews = next((int(m.strip("+R")) for m in meta if m.endswith("R")), 0)
+    assert reviews == found["bands"]["review"]
+    assert meta[0].startswith("L")
+    assert "size-" + str(4 if count >= 8 else 3 if count >= 4 else 2 if count >= 2 else 1) in bubble["class"]
+    # its shade is the certainty signal of its studies, and its description lists them, strongest evidence first
+    shade = next(c for c in bubble["class"] if c.startswith("cert-"))
+    level = re.search(r"certainty signal (high|moderate|low|very low)", ptsd["aria-label"]).group(1)
+    assert shade == "cert-" + level.replace(" ", "-")
+    tip = soup.find(id=ptsd["aria-describedby"]).get_text()
+    first = found["results"] or search(kb, query_of(ptsd["href"]), limit=1)["results"]
+    assert tip.startswith(f"Certainty signal {level}:") and f"Studies: {first[0]['authors'][0].split()[0]} {first[0]['year']}" in tip
     gaps = [a for a in soup.select("#efficacy a.cell.heat-0")]
     assert gaps and all(a.get_text(" ", strip=True).startswith("no studies") for a in gaps)
     gap = next(a for a in gaps if not a.select_one(".cell-reviews"))
@@ -376,8 +385,9 @@ def test_map_filters_by_route_and_design(client, kb):
     q = query_of(trd["href"])
     assert "intravenous" in q and "randomized controlled trial" in q
     expected = search(kb, "treatment-resistant depression + IV + RCT", limit=0)["total"]
-    assert int(trd.select_one(".cell-n").get_text()) == expected  # RCTs: no review among them
+    assert int(trd.select_one(".bubble").get_text()) == expected  # RCTs: no review among them
     assert page(client, "/map?route=teleportation", status=400).select_one(".error-page")
+    assert "layer must be primary or reviews" in page(client, "/map?layer=bubbles", status=400).get_text()
 
 
 def test_map_shows_adverse_effects_by_route(client, kb):
@@ -388,7 +398,7 @@ def test_map_shows_adverse_effects_by_route(client, kb):
     q = query_of(dissociation["href"])
     assert q.endswith("side effects")
     found = search(kb, q, limit=3)
-    assert int(dissociation.select_one(".cell-n").get_text()) == found["bands"]["primary"]
+    assert int(dissociation.select_one(".bubble").get_text()) == found["bands"]["primary"]
     harms = [r["explain"]["harms_score"] for r in search(kb, q, limit=50, explain=True)["results"] if r["band"] == "primary"]
     assert harms == sorted(harms, reverse=True)  # the safety layer opens the studies with the most harms data first
 

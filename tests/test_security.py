@@ -55,7 +55,7 @@ def test_path_traversal_is_refused(client, path):
 def test_security_headers_on_every_route(app, client, kb):
     study = next(iter(kb.store.select("SELECT ?s WHERE { ?s a <https://w3id.org/kapkb/ontology#Study> } LIMIT 1")))["s"]
     study_id = kb.res.kind_and_id(study)[1]
-    samples = {"id": study_id, "path": f"study/{study_id}", "filename": "kapkb.ttl.gz", "number": 1, "name": "LICENSE"}
+    samples = {"id": study_id, "path": f"study/{study_id}", "filename": "kapkb.ttl.gz", "number": 1, "name": "LICENSE", "group": 0}
     checked = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:

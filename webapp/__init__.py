@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["KAPKB"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024  # request bodies (SPARQL POSTs) up to 1 MiB
 
-    from . import api, check, context, errors, export, health, limits, linked_data, logs, pages, releases, security, sparql
+    from . import api, check, context, errors, export, health, limits, linked_data, logs, pages, releases, security, sparql, synthesis
 
     logs.init_app(app)
     context.init_app(app)
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(check.bp)
+    app.register_blueprint(synthesis.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)

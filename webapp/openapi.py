@@ -45,6 +45,18 @@ OPENAPI = {
                 },
             }
         },
+        "/api/synthesis": {
+            "get": {
+                "summary": "Outcomes at a glance for a query's studies: effects grouped by outcome, measure and time, pooled where meaningful (docs/synthesis.md)",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 2000}, "example": "esketamine depression"},
+                ],
+                "responses": {
+                    "200": {"description": "The groups with every number and how it was computed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Synthesis"}}}},
+                    "400": {"description": "Missing or unreadable query", "content": {"application/json": {"schema": _ERROR}}},
+                },
+            }
+        },
         "/api/studies/{id}": {
             "get": {
                 "summary": "One study with all its facts and findings",
@@ -111,6 +123,53 @@ OPENAPI = {
                     "page_figures": {"type": "array", "items": {"type": "string"}},
                     "study_figures": {"type": "array", "items": {"type": "string"}},
                     "candidates": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "Synthesis": {
+                "type": "object",
+                "required": ["query", "exact", "studies", "groups", "method"],
+                "properties": {
+                    "query": {"type": "string"},
+                    "exact": {"type": "boolean", "description": "false when no study matches every part of the query (then groups is empty)"},
+                    "studies": {"type": "integer"},
+                    "groups": {"type": "array", "items": {"$ref": "#/components/schemas/SynthesisGroup"}},
+                    "method": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+            },
+            "SynthesisGroup": {
+                "type": "object",
+                "required": ["outcome", "instrument", "measure", "timepoint", "effects", "pooled", "certainty"],
+                "properties": {
+                    "outcome": {"type": "string", "nullable": True},
+                    "instrument": {"type": "string", "nullable": True},
+                    "measure": {"type": "string"},
+                    "timepoint": {"type": "string", "description": "time band from the first dose"},
+                    "effects": {"type": "array", "items": {"$ref": "#/components/schemas/Effect"}},
+                    "pooled": {"type": "object", "nullable": True, "required": ["value", "ci_low", "ci_high", "i2", "tau2", "prediction_low", "prediction_high", "method"],
+                               "properties": {k: {"type": "number"} for k in ("value", "ci_low", "ci_high", "i2", "tau2", "prediction_low", "prediction_high")} | {"method": {"type": "string"}}},
+                    "pooling_note": {"type": "string", "nullable": True},
+                    "certainty": {"type": "object", "required": ["level", "reasons"], "properties": {
+                        "level": {"type": "string", "enum": ["high", "moderate", "low", "very low", "not assessed"]},
+                        "reasons": {"type": "array", "items": {"type": "string"}}}},
+                },
+            },
+            "Effect": {
+                "type": "object",
+                "required": ["study", "n", "design", "value", "ci_low", "ci_high", "p", "timepoint", "review", "derived", "formula"],
+                "properties": {
+                    "study": {"type": "string", "description": "KB study id"},
+                    "n": {"type": "integer", "nullable": True},
+                    "design": {"type": "string", "nullable": True},
+                    "value": {"type": "number"},
+                    "ci_low": {"type": "number", "nullable": True},
+                    "ci_high": {"type": "number", "nullable": True},
+                    "p": {"type": "string", "nullable": True},
+                    "timepoint": {"type": "string", "nullable": True},
+                    "review": {"type": "boolean", "description": "a review's pooled result: shown, never pooled again"},
+                    "derived": {"type": "boolean"},
+                    "formula": {"type": "string", "nullable": True},
+                    "weight": {"type": "number", "nullable": True, "description": "percent of the pooled estimate"},
                 },
             },
             "SearchResult": {

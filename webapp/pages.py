@@ -12,20 +12,22 @@ from datetime import datetime
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from kb import evidence_map
 from kb.errors import BadRequest, QueryError
 from kb.export import FORMATS, ExportContext, export
-from kb.namespaces import concept_iri, sparql_prefixes
+from kb.namespaces import concept_iri, slug_of, sparql_prefixes
 from kb.query import parse
 from kb.links import study_links
 from kb.search import BANDS, SORTS, search
 from kb.text import VERDICT_MARKS, figure_detail, figure_value
 from kb.sparql import for_search
+from kb.synthesis import for_query as synthesize_query
 
 from .api import search_args
 from .context import get_kb
+from .forest import forest_svg
 from .querylinks import SCHEME_NAMES, chips, concept_text, facet_links, search_url
 
 bp = Blueprint("pages", __name__)
@@ -163,8 +165,10 @@ def search_page():
         "of": shown,
     }
     dym = result["did_you_mean"]
+    glance = _glance(kb, ran) if result["total"] else None
     return render_template(
         "pages/search.html",
+        glance=glance,
         q=ran,
         typed=raw,
         result=result,
@@ -183,6 +187,23 @@ def search_page():
         safety=query.safety,
         sparql_url="/sparql?" + urlencode({"query": for_search(query)}),
     )
+
+
+GLANCE_PLOTS = 2  # forest plots on the search page; /synthesis shows them all
+
+
+def _glance(kb, query: str) -> dict | None:
+    """The search page's "Outcomes at a glance": the groups with most studies (pooled first), drawn."""
+    doc = synthesize_query(kb, query)
+    if not doc["groups"]:
+        return None
+    several = [i for i, g in enumerate(doc["groups"]) if g["pooled"] or g["studies"] > 1]
+    shown = (several or [0])[:GLANCE_PLOTS]
+    return {
+        "doc": doc,
+        "shown": [(i, doc["groups"][i], forest_svg(doc["groups"][i], f"forest-{i}")) for i in shown],
+        "pooled": sum(1 for g in doc["groups"] if g["pooled"]),
+    }
 
 
 def _groups(results: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -275,6 +296,9 @@ def evidence_map_page():
             if iri not in kb.vocab:
                 raise BadRequest(f"{slug!r} is not a known {scheme}; pick one from the list on the map page")
             filters[scheme] = iri
+    layer = request.args.get("layer", "primary")
+    if layer not in ("primary", "reviews"):
+        raise BadRequest(f"layer must be primary or reviews, got {layer!r}")
     efficacy = evidence_map.matrix(kb, "condition", "therapy", filters)
     safety_filters = {k: v for k, v in filters.items() if k == "design"}
     safety = evidence_map.matrix(kb, "adverse_effect", "route", safety_filters)
@@ -289,6 +313,9 @@ def evidence_map_page():
         efficacy_search=lambda row, col: _cell_search(kb, [row, col, *filters.values()]),
         safety_search=lambda row, col: _cell_search(kb, [row, col, *safety_filters.values()], "side effects"),
         heat=heat,
+        layer=layer,
+        layer_url=lambda name: url_for("pages.evidence_map_page", **{s_: slug_of(i) for s_, i in filters.items()},
+                                       **({"layer": name} if name != "primary" else {})),  # fmt: skip
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "  # blob: the forest plot's PNG is drawn from its own SVG (forest.js)
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 

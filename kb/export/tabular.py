@@ -16,11 +16,11 @@ CSV_COLUMNS = ("id", "title", "authors", "year", "journal", "volume", "issue", "
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: object) -> object:
+def safe_cell(value: object) -> object:
     """A spreadsheet-safe cell: text that a spreadsheet would run as a formula gets a leading quote (OWASP)."""
     if value is None:
         return ""
-    if isinstance(value, int):  # numbers are data, "-5" included
+    if isinstance(value, int | float) and not isinstance(value, bool):  # numbers are data, "-5" included
         return value
     text = clean(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
@@ -39,5 +39,5 @@ def csv_rows(studies: Sequence[Study], ctx: ExportContext) -> str:
                "; ".join(labels(ctx, s.routes)), "; ".join(labels(ctx, s.therapies)),
                "; ".join(labels(ctx, s.outcomes)), "; ".join(labels(ctx, s.adverse_effects)), s.url,
                "true" if names(s)[1] else "false", ctx.note(s))  # fmt: skip
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return "\ufeff" + buffer.getvalue()

@@ -203,7 +203,27 @@ def test_open_the_map_and_a_cell(tab):
     assert page.locator("#efficacy a.cell").count() > 100
     assert page.locator("#efficacy a.cell.heat-0").first.inner_text().startswith("no studies")
     cell = page.locator("#efficacy a.cell[aria-label^='post-traumatic stress disorder with psychotherapy:']")
-    n = int(cell.locator(".cell-n").inner_text())
+    n = int(cell.locator(".bubble").inner_text())
+    assert re.search(r": %d primary studies, best evidence Level \d, certainty signal (high|moderate|low|very low)" % n, cell.get_attribute("aria-label"))
+    # the studies behind a bubble, on focus from the keyboard and on hover; the same text is its description
+    tip = cell.locator(".cell-tip")
+    assert tip.is_hidden()
+    cell.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert tip.is_visible() and "Studies: Duek 2023, randomized controlled trial, n = 27;" in tip.inner_text() and "Certainty signal" in tip.inner_text()
+    assert cell.get_attribute("aria-describedby") == tip.get_attribute("id")
+    page.screenshot(path=str(ARTIFACTS / "map-focus-1280.png"))
+    page.mouse.move(1, 1)
+    page.locator("#efficacy a.cell.filled").first.hover()
+    assert page.locator("#efficacy a.cell.filled").first.locator(".cell-tip").is_visible()
+    # the reviews layer: bubbles count reviews, the gaps say so
+    page.get_by_role("link", name="Efficacy: reviews").click()
+    page.wait_for_url("**/map?layer=reviews*")
+    reviews_cell = page.locator("#efficacy a.cell[aria-label^='post-traumatic stress disorder with psychotherapy:']")
+    assert re.search(r": \d+ reviews?$", reviews_cell.get_attribute("aria-label"))
+    assert "Reviews:" in reviews_cell.locator(".cell-tip").text_content()
+    page.go_back()
     cell.click()
     page.wait_for_url("**/search?**")
     assert page.locator("#results .band-title").first.inner_text() == f"Primary studies ({n})"
@@ -304,6 +324,40 @@ def test_check_a_page_in_the_browser(tab):
     page.screenshot(path=str(ARTIFACTS / "check-1280.png"), full_page=True)
 
 
+def test_outcomes_at_a_glance_plots_tables_and_downloads(tab):
+    page = tab.page
+    tab.goto("/search?q=esketamine+depression")
+    glance = page.get_by_role("region", name="Outcomes at a glance")
+    plot = glance.get_by_role("img").first
+    assert "symptom reduction: mean difference (MADRS)" in plot.get_attribute("aria-labelledby") or plot.is_visible()
+    assert page.locator("#forest-0-desc").text_content().count("Pooled (random effects, 3 studies)") == 1
+    page.screenshot(path=str(ARTIFACTS / "glance-1280.png"), full_page=False)
+    glance.get_by_role("link", name=re.compile(r"^All \d+, with their tables")).click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Outcomes at a glance: esketamine depression"
+    first = page.locator("figure.forest").first
+    table = first.locator("details.forest-table")
+    summary = table.locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # the table view opens from the keyboard
+    assert table.locator("table").is_visible()
+    rows = table.locator("tbody tr")
+    api = page.request.get(f"{tab.base}/api/synthesis?q=esketamine+depression").json()
+    assert rows.count() == len(api["groups"][0]["effects"])
+    assert "Popova 2019" in table.inner_text() and "-7.31 to -0.64" in table.inner_text()
+    with page.expect_download() as png:
+        first.get_by_role("button", name="PNG").click()
+    data = Path(png.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and png.value.suggested_filename == "forest-0.png"
+    width = int.from_bytes(data[16:20], "big")
+    assert width == 2 * 760  # drawn at twice the SVG's size
+    with page.expect_download() as svg:
+        first.get_by_role("link", name="SVG").click()
+    assert svg.value.suggested_filename == "esketamine-depression-forest-0.svg"
+    assert b'role="img"' in Path(svg.value.path()).read_bytes()
+    page.screenshot(path=str(ARTIFACTS / "synthesis-1280.png"), full_page=True)
+
+
 # --- every page, at both widths ---------------------------------------------------------------
 
 PAGES = {
@@ -317,6 +371,7 @@ PAGES = {
     "article": None,  # the clinic page ingested by the CLI; its id is read from the search
     "map": "/map",
     "check": "/check",
+    "synthesis": "/synthesis?q=esketamine+depression",
     "reading-list": "/reading-list",
     "error": "/studies/no-such-study",
 }
