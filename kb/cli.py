@@ -69,15 +69,15 @@ def _open_kb(ctx: click.Context):
     return KB(_settings(ctx))
 
 
-def initialize(settings: Settings) -> dict:
-    """Load the ontology and the bundled corpus; idempotent (unchanged sources are no-ops)."""
+def initialize(settings: Settings, corpus: bool = True) -> dict:
+    """Load the ontology and (unless `corpus` is False) the bundled corpus; idempotent (unchanged sources are no-ops)."""
     from importlib.resources import files
 
     from ingest.pipeline import ingest_paths
     from kb.writer import Writer
 
-    corpus = files("kb.corpus")
-    paths = sorted(str(p) for p in corpus.iterdir() if p.name.endswith(".yaml"))
+    bundled = files("kb.corpus")
+    paths = sorted(str(p) for p in bundled.iterdir() if p.name.endswith(".yaml")) if corpus else []
     with Writer(settings, on_wait=_say) as w:
         onto = w.load_ontology()
         report = ingest_paths(w, paths, fmt="curated")
@@ -86,21 +86,18 @@ def initialize(settings: Settings) -> dict:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--no-corpus", "no_corpus", is_flag=True, help="The ontology only: a KB built from your own sources.")
 @click.pass_context
 @_guard
-def init(ctx: click.Context, as_json: bool) -> None:
+def init(ctx: click.Context, as_json: bool, no_corpus: bool) -> None:
     """Create the data directory and load the ontology and the bundled curated corpus (idempotent)."""
-    result = initialize(_settings(ctx))
+    result = initialize(_settings(ctx), corpus=not no_corpus)
     report = result.pop("_report")
     for s in report.sources:
         if s.status == "rejected" or s.problems:
             click.echo(f"rejected: {s.error or '; '.join(s.problems)}", err=True)
-    _emit(
-        result,
-        as_json,
-        f"ontology {result['ontology']}; corpus: {result['stored']} stored, "
-        f"{result['unchanged']} unchanged, {result['rejected']} rejected ({_settings(ctx).data})",
-    )
+    corpus = "not loaded (--no-corpus)" if no_corpus else f"{result['stored']} stored, {result['unchanged']} unchanged, {result['rejected']} rejected"
+    _emit(result, as_json, f"ontology {result['ontology']}; corpus: {corpus} ({_settings(ctx).data})")
     ctx.exit(1 if report.partial else 0)
 
 
@@ -378,6 +375,25 @@ def search(
 
     doc = run_search(_open_kb(ctx), query, limit=limit, offset=offset, sort=sort, explain=explain, correct=not no_correct)
     _emit(doc, as_json, search_summary(doc))
+
+
+@cli.command()
+@click.argument("ident", metavar="ID|DOI|PMID|NCT")
+@click.option("--json", "as_json", is_flag=True, help="Print the study as /api/studies/<id> gives it.")
+@click.pass_context
+@_guard
+def show(ctx: click.Context, ident: str, as_json: bool) -> None:
+    """One study as ingest made it: its extracted fields (stable keys, ontology labels) and findings."""
+    from kb.errors import NotFound
+    from kb.search import lookup, study_document
+    from kb.text import study_text
+
+    kb = _open_kb(ctx)
+    study_id = lookup(kb, ident)
+    if study_id is None:
+        raise NotFound(f"no study in the knowledge base has the id or identifier {ident!r}", id=ident)
+    doc = study_document(kb, study_id)
+    _emit(doc, as_json, "" if as_json else study_text(doc))
 
 
 @cli.command()

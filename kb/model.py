@@ -109,7 +109,9 @@ class Study:
     summary: str | None = None
     design: str | None = None  # concept IRI
     evidence_level: str | None = None  # concept IRI
-    n: int | None = None
+    n: int | None = None  # participants randomized (or enrolled), else analysed: what a clinician filters on
+    n_randomized: int | None = None  # as the source states it, when it does
+    n_analysed: int | None = None  # when the source states a number analysed (completers, per protocol)
     n_studies: int | None = None
     drugs: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()

@@ -52,6 +52,8 @@ class KAP(DefinedNamespace):
     sampleSize: URIRef
     studiesIncluded: URIRef
     ketamineSessions: URIRef
+    participantsRandomized: URIRef
+    participantsAnalysed: URIRef
     dose: URIRef
     doseMgPerKg: URIRef
     sessions: URIRef

@@ -129,6 +129,8 @@ def add_study(g: Graph, s: Study, res: Resources, source: URIRef) -> URIRef:
         for iri in iris:
             _concept(g, node, pred, iri)
     _lit(g, node, KAP.sampleSize, s.n)
+    _lit(g, node, KAP.participantsRandomized, s.n_randomized)
+    _lit(g, node, KAP.participantsAnalysed, s.n_analysed)
     _lit(g, node, KAP.studiesIncluded, s.n_studies)
     _lit(g, node, KAP.ketamineSessions, s.ketamine_sessions)
     _lit(g, node, KAP.dose, s.dose)

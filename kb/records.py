@@ -146,6 +146,8 @@ def study_from(g: Graph, node: URIRef, res: Resources) -> Study:
         design=one(KAP.design),
         evidence_level=one(KAP.evidenceLevel),
         n=_int(one(KAP.sampleSize)),
+        n_randomized=_int(one(KAP.participantsRandomized)),
+        n_analysed=_int(one(KAP.participantsAnalysed)),
         n_studies=_int(one(KAP.studiesIncluded)),
         drugs=tuple(sorted(many(KAP.drug))),
         conditions=tuple(sorted(many(KAP.condition))),

@@ -513,14 +513,25 @@ def result_card(kb, record: dict) -> dict:
         "design": label(record["design"]) if record.get("design") else None,
         "evidence_level": label(record["evidence_level"]) if record.get("evidence_level") else None,
         "n": record.get("n"),
+        "n_randomized": record.get("n_randomized"),
+        "n_analysed": record.get("n_analysed"),
         "n_studies": record.get("n_studies"),
         "summary": record.get("summary"),
+        "drugs": [label(i) for i in record.get("drugs", [])],
+        "dose": record.get("dose"),
+        "dose_mg_per_kg": list(record.get("dose_mg_per_kg") or []),
+        "sessions": {"count": record.get("ketamine_sessions"), "schedule": record.get("sessions")},
+        "therapy_timing": {"timing": [label(i) for i in record.get("timing", [])], "note": record.get("timing_note")},
+        "comparator": record.get("comparator"),
+        "instruments": [label(i) for i in record.get("instruments", [])],
+        "follow_up": {"weeks": record["followup_weeks"]} if record.get("followup_weeks") else None,
         "conditions": [label(i) for i in record.get("conditions", [])],
         "routes": [label(i) for i in record.get("routes", [])],
         "therapies": [label(i) for i in record.get("therapies", [])],
         "outcomes": [label(i) for i in record.get("outcomes", [])],
         "adverse_effects": [label(i) for i in record.get("adverse_effects", [])],
-        "populations": [label(i) for i in record.get("populations", [])],
+        "population": [label(i) for i in record.get("populations", [])],
+        "populations": [label(i) for i in record.get("populations", [])],  # the same; kept for scripts written before "population"
         "primary_result": _finding(label, primary_finding(record.get("findings", []))),
         "adverse_effect_rates": [
             {**_finding(label, f), "denominators": denominators(f)}
@@ -552,6 +563,30 @@ def _finding(label, f: dict | None) -> dict | None:
         "primary": bool(f.get("primary")),
         "text": f["text"],
     }
+
+
+def study_document(kb, study_id: str) -> dict:
+    """One study as `/api/studies/<id>` and `kapkb show` give it: the card's stable keys and the whole record."""
+    from dataclasses import asdict
+
+    study = kb.study(study_id)
+    return {**result_card(kb, {"kind": "study", **asdict(study)}), "record": asdict(study)}
+
+
+def lookup(kb, ident: str) -> str | None:
+    """The id of the study an id, DOI, PMID, PMCID or NCT number names (doi.org and PubMed URLs too)."""
+    ident = ident.strip()
+    if kb.stored_record("study", ident) is not None:
+        return ident
+    q = parse(ident, kb.vocab, kb.settings.max_query_chars)
+    if len(q.known) != 1:
+        return None
+    k = q.known[0]
+    searcher = kb.searcher()
+    ds = docsets(kb)
+    bits = _docs(ds, searcher, wq.Term("nct" if k.kind == "nct" else k.kind, k.value.lower())) & ds.term("kind", "study")
+    docs = ds.ranked(bits, "evidence", 1)
+    return json.loads(searcher.stored_fields(docs[0])["record"])["id"] if docs else None
 
 
 def studies_for_export(kb, query: str | None = None, ids: list[str] | None = None) -> list:

@@ -154,3 +154,35 @@ def synthesis_text(doc: dict) -> str:
         else:
             lines.append(f"  {g['pooling_note']}")
     return "\n".join(lines)
+
+
+SHOW_FIELDS = (
+    ("design", "design"), ("evidence level", "evidence_level"), ("n", "n"), ("randomized", "n_randomized"),
+    ("analysed", "n_analysed"), ("studies pooled", "n_studies"), ("conditions", "conditions"), ("population", "population"),
+    ("drugs", "drugs"), ("routes", "routes"), ("dose", "dose"), ("dose mg/kg", "dose_mg_per_kg"), ("therapies", "therapies"),
+    ("comparator", "comparator"), ("instruments", "instruments"), ("outcomes", "outcomes"), ("adverse effects", "adverse_effects"),
+)  # fmt: skip
+
+
+def study_text(doc: dict) -> str:
+    """`kapkb show ID`: one study's identifiers, extracted fields and findings, as text."""
+    ids = " · ".join(f"{k.upper()} {doc[k]}" for k in ("doi", "pmid", "pmcid", "nct") if doc.get(k))
+    authors = ", ".join(doc["authors"]) + ("" if doc["authors_complete"] else ", et al.")
+    lines = [doc["title"], f"{authors} ({doc['year'] or 'n.d.'}) {doc.get('journal') or ''}".rstrip(), ids, f"id: {doc['id']}", ""]
+    for name, key in SHOW_FIELDS:
+        value = doc.get(key)
+        if value in (None, [], ""):
+            continue
+        lines.append(f"{name + ':':<17} {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    sessions = doc["sessions"]
+    if sessions["count"] or sessions["schedule"]:
+        said = f"{sessions['count']} ({sessions['schedule']})" if sessions["count"] and sessions["schedule"] else sessions["count"] or sessions["schedule"]
+        lines.append(f"{'sessions:':<17} {said}")
+    if doc["therapy_timing"]["timing"] or doc["therapy_timing"]["note"]:
+        lines.append(f"{'therapy timing:':<17} {', '.join(doc['therapy_timing']['timing'])} {doc['therapy_timing']['note'] or ''}".rstrip())
+    if doc["follow_up"]:
+        lines.append(f"{'follow-up:':<17} {doc['follow_up']['weeks']:g} weeks")
+    if doc["findings"]:
+        lines += ["", "findings:"]
+        lines += [f"  {'* ' if f['primary'] else '- '}{f['text']}" for f in doc["findings"]]
+    return "\n".join(line for line in lines if line is not None)

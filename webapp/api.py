@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, jsonify, request
 
 from kb.errors import BadRequest
-from kb.search import result_card, search
+from kb.search import search, study_document
 from kb.vocab import normalize
 
 from .context import get_kb
@@ -51,10 +49,7 @@ def api_search():
 
 @bp.get("/studies/<id>")
 def api_study(id: str):
-    kb = get_kb()
-    study = kb.study(id)
-    card = result_card(kb, {"kind": "study", **asdict(study)})
-    return jsonify({**card, "record": asdict(study)})
+    return jsonify(study_document(get_kb(), id))
 
 
 @bp.get("/concepts")

@@ -70,6 +70,8 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
             found[x.scheme].append(x.iri)
     in_abstract = [x.shifted(start) for x in mentions if start <= x.start and x.end <= start + len(p.abstract)]
     body = f"{p.title}\n{p.abstract}"
+    randomized = None if review else numbers.randomized_count(body)
+    analysed = numbers.analysed_count(body)
     doses = numbers.doses(p.abstract)
     sessions = numbers.sessions(p.abstract, [x for x in in_abstract if x.scheme == "therapy"])
     dosing = [s for s in sessions if s.ketamine]
@@ -94,7 +96,9 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
         abstract=p.abstract or None,
         design=design,
         evidence_level=vocab.evidence_level_for(design),
-        n=p.enrollment if registration else numbers.sample_size(body),
+        n=p.enrollment if registration else (randomized.value if randomized else numbers.sample_size(body)),
+        n_randomized=p.enrollment if registration else (int(randomized.value) if randomized else None),
+        n_analysed=None if registration or review else (int(analysed.value) if analysed else None),
         n_studies=numbers.studies_count(body) if design and design.rsplit("/", 1)[-1] in REVIEW_DESIGNS else None,
         **{attr: tuple(found.get(scheme, ())) for scheme, attr in STUDY_CONCEPT_FIELDS.items()},
         dose="; ".join(dict.fromkeys(d.text for d in doses[:3])) or None,

@@ -19,9 +19,12 @@ _WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _NUM = r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?![\d.]\d)"
-_WORD_NUM = r"\b(" + "|".join(_WORDS) + r")\b"
+_WORD_NUM = rf"\b((?:{_TENS})[- ](?:{_UNITS})|" + "|".join(_WORDS) + r")\b(?!-)"  # "fifty-six" whole, not "six"
 _COUNT = rf"(?:{_NUM}|{_WORD_NUM})"
 
 _PEOPLE = (
@@ -94,7 +97,11 @@ class Percent(Number):
 def count(token: str) -> int:
     """'1,008' → 1008; 'sixteen' → 16."""
     token = token.lower()
-    return _WORDS[token] if token in _WORDS else int(token.replace(",", ""))
+    if token in _WORDS:
+        return _WORDS[token]
+    if m := re.fullmatch(rf"({_TENS})[- ]({_UNITS})", token):
+        return _WORDS[m.group(1)] + _WORDS[m.group(2)]
+    return int(token.replace(",", ""))
 
 
 def _first_group(match: re.Match) -> str:
@@ -122,6 +129,41 @@ def sample_size(text: str) -> int | None:
     """The study's N: the largest participant count given (totals come before per-arm numbers)."""
     found = [n for n in sample_sizes(text) if n.value >= 1]
     return int(max(n.value for n in found)) if found else None
+
+
+_RANDOMIZED_AFTER = re.compile(
+    rf"{_COUNT}\s+(?:[A-Za-z-]+\s+){{0,3}}?(?:were|was|had\s+been)?\s*(?:randomi[sz]ed|randomly\s+(?:assigned|allocated)|enrolled|recruited)\b",
+    re.IGNORECASE,
+)
+_RANDOMIZED_BEFORE = re.compile(
+    rf"\b(?:randomi[sz]ed|randomly\s+(?:assigned|allocated)|enrolled|recruited)\s+(?:a\s+total\s+of\s+)?{_COUNT}\b(?!\s*(?:%|mg|weeks?|days?|months?|hours?|h\b|min))",
+    re.IGNORECASE,
+)
+_ANALYSED = re.compile(
+    rf"{_COUNT}\s+(?:[A-Za-z-]+\s+){{0,3}}?(?:were\s+)?(?:analy[sz]ed|completed|included\s+in\s+(?:the\s+)?(?:final\s+)?analys[ie]s)\b"
+    rf"|\banaly[sz]ed\s+{_COUNT}\b|\banalys[ie]s\s+(?:set|population|sample)\s+(?:of|included|comprised)\s+{_COUNT}\b",
+    re.IGNORECASE,
+)
+
+
+def randomized_count(text: str) -> Number | None:
+    """Participants randomized or enrolled as the text states it: "56 participants were randomized",
+    "randomized 40 adults", "we enrolled 24 veterans". The first such statement (methods precede results)."""
+    found = [m for p in (_RANDOMIZED_AFTER, _RANDOMIZED_BEFORE) for m in p.finditer(text)]
+    for m in sorted(found, key=lambda m: m.start()):
+        value = count(_first_group(m))
+        if value >= 2:
+            return Number(value, m.start(), m.end(), m.group(0))
+    return None
+
+
+def analysed_count(text: str) -> Number | None:
+    """Participants analysed or completing, when the text gives that number: "41 completed", "analysed 38"."""
+    for m in _ANALYSED.finditer(text):
+        value = count(_first_group(m))
+        if value >= 2:
+            return Number(value, m.start(), m.end(), m.group(0))
+    return None
 
 
 def studies_counts(text: str) -> list[Number]:

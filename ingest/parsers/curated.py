@@ -30,7 +30,7 @@ TEXT_FIELDS = (
     "timing_note comparator status phase note"
 ).split()
 KNOWN_KEYS = {
-    "id", "title", "authors", "authors_complete", "year", "design", "evidence_level", "n", "n_studies",
+    "id", "title", "authors", "authors_complete", "year", "design", "evidence_level", "n", "n_randomized", "n_analysed", "n_studies",
     "dose_mg_per_kg", "ketamine_sessions", "followup_weeks", "findings", "primary_urls", "secondary_urls",
     "fact_sources", "verified", "keywords", *TEXT_FIELDS, *CONCEPT_LISTS,
 }  # fmt: skip
@@ -120,6 +120,8 @@ def study_from_dict(doc: dict[str, Any], where: str, vocab: Vocabulary) -> Study
         design=design,
         evidence_level=level or vocab.evidence_level_for(design),
         n=_int(doc, "n"),
+        n_randomized=_int(doc, "n_randomized"),
+        n_analysed=_int(doc, "n_analysed"),
         n_studies=_int(doc, "n_studies"),
         dose_mg_per_kg=tuple(_number(x, f"dose_mg_per_kg[{i}]") for i, x in enumerate(_list(doc, "dose_mg_per_kg"))),
         ketamine_sessions=_int(doc, "ketamine_sessions"),
