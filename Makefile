@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= var
 
-.PHONY: run test test-fast init bench system-deps clean
+.PHONY: run test test-fast init bench bench-quick system-deps clean
 
 $(BIN)/kapkb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test-fast: $(BIN)/kapkb
 
 bench: $(BIN)/kapkb
 	$(BIN)/python bench/run_all.py
+
+bench-quick: $(BIN)/kapkb
+	$(BIN)/python bench/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache tests/artifacts

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kb.cli import initialize  # noqa: E402
+from bench.summary import summary  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from tests.live import running_server  # noqa: E402
 
@@ -89,6 +90,10 @@ def main() -> None:
             print(f"{'endpoint':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs /healthz':>12}")
             for name, r in rows.items():
                 print(f"{name:14} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['errors']:7d} {r['rps'] / floor:11.2f}x")
+            s = rows["/api/search"]
+            summary("load", f"/api/search, {args.connections} connections, KB {args.kb}", f"{s['rps']:.0f} req/s, p99 {s['p99']:.0f} ms",
+                    f"/healthz {floor:.0f} req/s", s["rps"] / floor, ">= 300 req/s, p99 <= 100 ms, no errors",
+                    s["rps"] >= 300 and s["p99"] <= 100 and not any(r["errors"] for r in rows.values()))  # fmt: skip
             if args.soak:
                 soak = wrk(base + ENDPOINTS["/api/search"], 60, 64)
                 print(f"soak /api/search 60 s x 64 connections: {soak['rps']:.0f} req/s, p99 {soak['p99']:.1f} ms, errors {soak['errors']}")

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from whoosh import query as wq  # noqa: E402
 
 from bench.generate import ensure  # noqa: E402
+from bench.summary import summary  # noqa: E402
 from kb.namespaces import slug_of  # noqa: E402
 from kb.query import parse  # noqa: E402
 from kb.reader import KB  # noqa: E402
@@ -98,6 +99,8 @@ def main() -> None:
     print(f"full search: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 <= 20)")
     print(f"bare Whoosh top-20: p50 {b50:.1f} ms, p95 {b95:.1f} ms")
     print(f"ratio full/bare: p50 {p50 / b50:.2f}x, p95 {p95 / b95:.2f}x (target <= 1.3x)")
+    summary("search", f"full search p95, {args.n:,} studies", f"{p95:.1f} ms", f"bare Whoosh top-20 p95 {b95:.1f} ms",
+            p95 / b95, "p95 <= 20 ms", p95 <= 20)  # fmt: skip
 
 
 if __name__ == "__main__":

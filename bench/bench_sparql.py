@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyoxigraph as ox  # noqa: E402
 
 from bench.generate import ensure  # noqa: E402
+from bench.summary import summary  # noqa: E402
 from kb import versions  # noqa: E402
 from kb.examples import EXAMPLES  # noqa: E402
 from tests.live import gunicorn_server  # noqa: E402
@@ -118,6 +119,10 @@ def main() -> None:
                 flush=True,
             )
     print("* = HTTP answer cut at the row cap (KAPKB_SPARQL_MAX_ROWS); direct returns every row")
+    judged = [e for e in results if e["target_applies"]]
+    worst = max((e["ratio"] for e in judged), default=None)
+    summary("sparql", f"{len(EXAMPLES)} example queries over HTTP, {args.n:,} studies", f"worst of {len(judged)} queries over 10 ms",
+            "the same query in pyoxigraph", worst, "<= 1.5x for queries over 10 ms", None if worst is None else worst <= 1.5)  # fmt: skip
     OUT.mkdir(exist_ok=True)
     (OUT / f"sparql-{args.n}.json").write_text(json.dumps({"n": args.n, "repeat": args.repeat, "workers": args.workers, "results": results}, indent=2))
 
