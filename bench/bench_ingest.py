@@ -139,7 +139,7 @@ def bare_indexing(path: Path, workdir: Path) -> tuple[float, int]:
 CHILD = """
 import json, resource, sys, time
 from click.testing import CliRunner
-from kb.cli import cli
+from kapkb.cli import cli
 started = time.perf_counter()
 result = CliRunner().invoke(cli, sys.argv[1:], catch_exceptions=False)
 elapsed = time.perf_counter() - started

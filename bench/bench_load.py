@@ -26,7 +26,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kb.cli import initialize  # noqa: E402
+from kapkb.cli import initialize  # noqa: E402
 from bench.summary import summary  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from tests.live import running_server  # noqa: E402
@@ -121,7 +121,7 @@ def trouble(base: str, settings, args) -> None:
                               f'url: "https://doi.org/10.5555/kapkb.bench.{n}"\n', encoding="utf-8")  # fmt: skip
             # niced, as operations.md advises for ingest on a serving host: this measures the switch, not
             # two cores shared with a busy writer
-            subprocess.run(["nice", "-n", "10", sys.executable, "-m", "kb.cli_main", "--data", str(settings.data),
+            subprocess.run(["nice", "-n", "10", sys.executable, "-m", "kapkb", "--data", str(settings.data),
                             "ingest", str(record)], cwd=ROOT, capture_output=True, check=False)  # fmt: skip
             stop.wait(3)
 

@@ -1,7 +1,7 @@
 """kapkb's knowledge base: model, vocabulary, store, index, the one writer, search and export.
 
-Imports go one way: `webapp → kb ← ingest`; `kb` never imports either, except
-`kb.cli`, the composition root, inside command bodies.
+Imports go one way: `webapp → kb ← ingest`; `kb` never imports either. The command line
+(`kapkb.cli`) sits above both and composes them.
 """
 
 from kb.config import Settings

@@ -9,10 +9,9 @@ or any copy of the data. Concept-valued properties point to SKOS concepts; the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from kb.namespaces import INSTANCE_BASE, PREFIXES
+from kb.namespaces import INSTANCE_BASE, PREFIXES, with_prefixes  # noqa: F401  (with_prefixes: re-exported)
 
 
 @dataclass(frozen=True)
@@ -25,14 +24,6 @@ class Example:
     def text(self) -> str:
         """The runnable query: the PREFIX lines it needs, then the body."""
         return with_prefixes(self.body)
-
-
-def with_prefixes(body: str) -> str:
-    """`body` preceded by a PREFIX line for each kapkb prefix it uses, and no others."""
-    bare = re.sub(r'<[^>\s]*>|"(?:[^"\\]|\\.)*"', " ", body)  # prefixes inside IRIs and strings do not count
-    used = set(re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*):", bare))
-    lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in PREFIXES if p in used]
-    return "\n".join(lines) + "\n\n" + body.strip() + "\n"
 
 
 EXAMPLES: tuple[Example, ...] = (

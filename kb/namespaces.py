@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
@@ -217,3 +219,11 @@ class Resources:
             return None
         kind, _, rest = iri[len(prefix) :].partition("/")
         return (kind, rest) if rest and "/" not in rest else None
+
+
+def with_prefixes(body: str) -> str:
+    """`body` preceded by a PREFIX line for each kapkb prefix it uses, and no others."""
+    bare = re.sub(r'<[^>\s]*>|"(?:[^"\\]|\\.)*"', " ", body)  # prefixes inside IRIs and strings do not count
+    used = set(re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*):", bare))
+    lines = [f"PREFIX {p}: <{PREFIXES[p]}>" for p in PREFIXES if p in used]
+    return "\n".join(lines) + "\n\n" + body.strip() + "\n"

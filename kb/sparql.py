@@ -392,7 +392,7 @@ def for_search(q: Any, limit: int = 100) -> str:
     summary and findings, where the search also stems words and reads doses and keywords.
     Ranking, bands, facets and the "nearest evidence" stay the search page's own.
     """
-    from kb.examples import with_prefixes
+    from kb.namespaces import with_prefixes
     from kb.namespaces import CONCEPT_BASE
 
     articles = q.intent == "claims"

@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session")
 def kb_settings(tmp_path_factory) -> Settings:
-    from kb.cli import initialize
+    from kapkb.cli import initialize
 
     settings = Settings(data=tmp_path_factory.mktemp("kb") / "var")
     initialize(settings)

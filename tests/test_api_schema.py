@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from kb.cli import initialize
+from kapkb.cli import initialize
 from kb.config import Settings
 
 OPERATIONS = ["GET /api/search", "GET /api/studies/{id}", "GET /api/concepts", "POST /api/check", "GET /api/synthesis"]

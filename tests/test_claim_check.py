@@ -114,7 +114,7 @@ def test_the_misstated_2018_claim_names_the_trial_it_describes(checked):
 
 
 def test_kapkb_check_shows_c6_misstated_with_both_figures(kb_settings):
-    done = subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(kb_settings.data), "check", str(_seed("001"))],
+    done = subprocess.run([sys.executable, "-m", "kapkb", "--data", str(kb_settings.data), "check", str(_seed("001"))],
                           capture_output=True, text=True, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr
     block = next(b for b in done.stdout.split("\n\n") if "50% of" in b and "MISSTATED" in b)
@@ -126,7 +126,7 @@ def test_kapkb_check_shows_c6_misstated_with_both_figures(kb_settings):
 
 def test_kapkb_check_json_has_the_documented_shape_and_stores_nothing(kb_settings, kb):
     before = len(kb.store.named_graphs())
-    done = subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(kb_settings.data), "check", "--json", "-"],
+    done = subprocess.run([sys.executable, "-m", "kapkb", "--data", str(kb_settings.data), "check", "--json", "-"],
                           input=_seed("003").read_bytes(), capture_output=True, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -140,7 +140,7 @@ def test_kapkb_check_json_has_the_documented_shape_and_stores_nothing(kb_setting
 
 
 def test_kapkb_check_refuses_a_file_of_studies(kb_settings):
-    done = subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(kb_settings.data), "check", str(ROOT / "tests/data/sample.ris")],
+    done = subprocess.run([sys.executable, "-m", "kapkb", "--data", str(kb_settings.data), "check", str(ROOT / "tests/data/sample.ris")],
                           capture_output=True, text=True, cwd=ROOT)  # fmt: skip
     assert done.returncode == 2 and "holds studies, not a page" in done.stderr
 

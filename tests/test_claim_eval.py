@@ -116,7 +116,7 @@ FLOORS = {"link precision": 0.9, "link recall": 0.35, "verdict accuracy (linked)
 if __name__ == "__main__":
     import tempfile
 
-    from kb.cli import initialize
+    from kapkb.cli import initialize
     from kb.config import Settings
     from kb.reader import KB
 

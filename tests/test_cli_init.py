@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from kb.cli import cli
+from kapkb.cli import cli
 from tests.conftest import REFERENCES
 
 STUDIES_PER_CONDITION = """
@@ -109,7 +109,7 @@ def test_manual_dumps_wait_for_kapkb_dumps(runner, tmp_path):
     from dataclasses import replace
 
     from kb import dumps, versions
-    from kb.cli import initialize
+    from kapkb.cli import initialize
     from kb.config import Settings
 
     settings = replace(Settings(data=tmp_path / "var"), dumps="manual")

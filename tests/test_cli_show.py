@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kb.cli import cli
+from kapkb.cli import cli
 from tests.conftest import DATA
 
 STABLE_KEYS = {"design", "n", "n_randomized", "n_analysed", "conditions", "population", "drugs", "routes", "dose",

@@ -13,7 +13,7 @@ from ingest.extract.build import GAP_NOTE, article_id
 from ingest.known import KnownStudies
 from ingest.parsers import ctgov, pubmed
 from ingest.parsers.record import ParsedArticle, ParsedStudy, Problem
-from kb.cli import cli
+from kapkb.cli import cli
 from kb.namespaces import concept_iri
 from kb.vocab import load
 from tests.conftest import DATA

@@ -187,7 +187,7 @@ def test_the_data_directory_is_private_and_a_waiting_writer_says_for_whom(fresh_
         assert stat.S_IMODE(fresh_data.data.stat().st_mode) == 0o700
         assert stat.S_IMODE((fresh_data.data / "kapkb.lock").stat().st_mode) == 0o600
         (tmp_path / "x.yaml").write_text(CURATED_OK, encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli_main", "--data", str(fresh_data.data), "ingest",
+        proc = subprocess.Popen([sys.executable, "-m", "kapkb", "--data", str(fresh_data.data), "ingest",
                                  str(tmp_path / "x.yaml")], stderr=subprocess.PIPE, text=True)  # fmt: skip
         line = proc.stderr.readline()
         assert line.startswith("waiting for ") and f"(pid {os.getpid()}" in line and "to finish writing" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from kb.cli import cli, initialize
+from kapkb.cli import cli, initialize
 from kb.reader import KB
 from tests.conftest import DATA
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.cli import cli
+from kapkb.cli import cli
 from tests.conftest import DATA, SEEDS
 
 pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed articles not found at {SEEDS} (../shared/seeds)")

@@ -33,7 +33,7 @@ def query_of(href: str) -> str:
 @pytest.fixture(scope="module")
 def article_app(tmp_path_factory):
     """A KB with the corpus, a clinic page ingested by the CLI, and an article whose claims cite studies."""
-    from kb.cli import cli, initialize
+    from kapkb.cli import cli, initialize
     from kb.config import Settings
     from webapp import create_app
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.cli import initialize
+from kapkb.cli import initialize
 from kb.config import Settings
 from kb.reader import KB
 from tests.live import ROOT, running_server
@@ -25,7 +25,7 @@ CORPUS = ROOT / "kb" / "corpus"
 
 
 def kapkb(data: Path, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(data), *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "kapkb", "--data", str(data), *args], cwd=ROOT,
                           capture_output=True, text=True, **kw)  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def test_kill_9_mid_ingest_loses_nothing_and_leaves_no_duplicates(tmp_path):
     before = KB(settings).stats()
     batch = tmp_path / "batch"
     added = copies_of_corpus(batch, 6)
-    proc = subprocess.Popen([sys.executable, "-m", "kb.cli_main", "--data", str(settings.data), "ingest", str(batch)],
+    proc = subprocess.Popen([sys.executable, "-m", "kapkb", "--data", str(settings.data), "ingest", str(batch)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 60
     while not list((settings.data / "versions").glob("*.tmp")) and time.monotonic() < deadline:

@@ -21,7 +21,7 @@ from ingest import sources
 from ingest.extract import build_record
 from ingest.parsers import medline_xml, wos
 from ingest.parsers.record import ParsedArticle, ParsedStudy, Problem
-from kb.cli import cli
+from kapkb.cli import cli
 from kb.model import Article, Study
 from kb.reader import KB
 from kb.vocab import load

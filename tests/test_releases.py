@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from kb.cli import initialize
+from kapkb.cli import initialize
 from kb.reader import KB
 from tests.conftest import DATA
 from tests.test_cli_init import run

@@ -18,7 +18,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kb.cli import cli
+from kapkb.cli import cli
 from kb.config import Settings
 from kb.examples import EXAMPLES
 from kb.store import RemoteStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kb.cli import cli
+from kapkb.cli import cli
 from kb.search import search
 
 

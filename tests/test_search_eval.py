@@ -60,7 +60,7 @@ def test_precision_and_recall_meet_the_target(kb):
 if __name__ == "__main__":
     import tempfile
 
-    from kb.cli import initialize
+    from kapkb.cli import initialize
     from kb.config import Settings
     from kb.reader import KB
 

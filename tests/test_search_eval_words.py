@@ -117,7 +117,7 @@ def test_targets_hold_on_the_report_part(kb):
 if __name__ == "__main__":
     import tempfile
 
-    from kb.cli import initialize
+    from kapkb.cli import initialize
     from kb.config import Settings
     from kb.reader import KB
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import cli
+from kapkb.cli import cli
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE PubmedArticleSet [ <!ENTITY secret SYSTEM "file:///etc/hostname"> ]>
@@ -17,7 +17,7 @@ XXE = b"""<?xml version="1.0"?>
 
 
 def test_xml_with_an_external_entity_is_rejected_and_nothing_is_read(runner, fresh_data, tmp_path):
-    from kb.cli import initialize
+    from kapkb.cli import initialize
 
     initialize(fresh_data)
     bad = tmp_path / "xxe.xml"

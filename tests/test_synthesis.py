@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from kb.cli import cli
+from kapkb.cli import cli
 from kb.synthesis import synthesize
 
 MEASURE = "https://w3id.org/kapkb/concept/measure/"

@@ -42,7 +42,7 @@ def run_check(data: bytes, fmt: str, settings) -> dict:
         cap = MEMORY_MB * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    command = [sys.executable, "-m", "kb.cli_main", "--data", str(settings.data), "check", "--json", "--format", fmt, "-"]
+    command = [sys.executable, "-m", "kapkb", "--data", str(settings.data), "check", "--json", "--format", fmt, "-"]
     env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=TIMEOUT_S, env=env, preexec_fn=limits)

@@ -37,7 +37,7 @@ BASE_IRI = "http://127.0.0.1:8000"  # the IRIs the KB was built with, whatever p
 
 
 def kapkb(data: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "kb.cli_main", "--data", str(data), *args], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "kapkb", "--data", str(data), *args], cwd=ROOT,
                           capture_output=True, text=True, env={**os.environ, "KAPKB_PUBLIC_URL": BASE_IRI})  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
