@@ -24,6 +24,7 @@ from .check import check_claims
 from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
 from .design import article_design, design_for, is_registration
+from .results import primary_result
 
 GAP_NOTE = "completed; no results publication linked"
 _RESULTS = re.compile(r"result|finding|outcome", re.IGNORECASE)
@@ -111,7 +112,7 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
         keywords=p.keywords,
         publication_types=p.publication_types,
         results_publications=results,
-        findings=findings(p, vocab, in_abstract),
+        findings=with_primary(findings(p, vocab, in_abstract), primary_result(p.abstract, p.abstract_sections)),
         verified=False,
         note=note,
         provenance=Provenance(section=f"line {p.line}" if p.line else None, agent=AGENT),
@@ -220,6 +221,21 @@ def findings(p: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] | None =
                 )
             )
     return tuple(out)
+
+
+def with_primary(found: tuple[Finding, ...], primary: Finding | None) -> tuple[Finding, ...]:
+    """The findings with the primary result first: merged into the percentage finding of the same sentence (which
+    knows what the percentage measures), else added before the others."""
+    if primary is None:
+        return found
+    from dataclasses import replace
+
+    same = next((f for f in found if f.text == primary.text), None)
+    if same is None:
+        return (primary, *found)
+    merged = replace(same, ci_low=primary.ci_low, ci_high=primary.ci_high, p=primary.p, direction=primary.direction,
+                     primary=True, value=same.value if same.value is not None else primary.value)  # fmt: skip
+    return (merged, *(f for f in found if f is not same))
 
 
 def same_publication(p: ParsedStudy, known: KnownStudies, registration: bool, source_id: str | None) -> str | None:

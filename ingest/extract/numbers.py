@@ -255,7 +255,9 @@ def sessions(text: str, therapy_mentions: list[Mention] = ()) -> list[Sessions]:
         words, kind = m.group(3), noun.group(0).lower()
         therapy_named = any(begin <= t.start < noun.end() for t in therapy_mentions)
         if kind == "sessions":
-            ketamine = bool(_KETAMINE_WORDS.search(words)) and not therapy_named
+            # "six ketamine sessions", or "five sessions" in a sentence about ketamine that names no therapy
+            lo, hi = sentences.containing(sentences.spans(text), begin) or (begin, noun.end())
+            ketamine = not therapy_named and bool(_KETAMINE_WORDS.search(words) or _KETAMINE_WORDS.search(text[lo:hi]))
         else:
             ketamine = not therapy_named
         end = noun.end()
@@ -263,7 +265,17 @@ def sessions(text: str, therapy_mentions: list[Mention] = ()) -> list[Sessions]:
         if sched and sched.start() - end <= 15:
             end = sched.end()
         out.append(Sessions(text[begin:end], n, ketamine, begin, end))
-    return out
+    for m in _SINGLE.finditer(text):
+        if not any(x.start <= m.start() < x.end for x in out):
+            out.append(Sessions(m.group(0), 1, True, m.start(), m.end()))
+    return sorted(out, key=lambda x: x.start)
+
+
+_SINGLE = re.compile(
+    r"\b(?:a\s+)?single(?:[\s-]+(?:dose|subanesthetic|sub-anesthetic|low-dose|intravenous|IV|intramuscular|IM|ketamine|esketamine|open-label)){0,3}"
+    r"\s+(?:infusion|injection|dose|administration|session|treatment)\b",
+    re.IGNORECASE,
+)
 
 
 def followup_weeks(text: str) -> float | None:
