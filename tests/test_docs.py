@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 
@@ -23,3 +24,13 @@ def test_every_setting_is_documented_with_its_default():
 def test_every_cli_command_is_documented():
     for name in cli.commands:
         assert f"`kapkb {name}" in README, f"kapkb {name} is not in README.md"
+
+
+def test_the_readme_states_the_coverage_and_record_figures_of_the_bundled_kb(runner, kb_settings):
+    from kapkb.cli import cli as kapkb
+
+    stats = json.loads(runner.invoke(kapkb, ["--data", str(kb_settings.data), "stats", "--json"]).stdout)
+    text = " ".join(README.split())
+    assert f"{stats['review_studies_in_kb']} of the {stats['review_studies']} primary studies" in text
+    assert f"{stats['with_pmid']} of the {stats['studies']} records carry a PMID" in text
+    assert f"{stats['with_doi']} a DOI; {stats['authors_incomplete']} author lists are still cut short" in text
