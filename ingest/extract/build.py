@@ -69,6 +69,9 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
             continue
         if x.iri not in found.setdefault(x.scheme, []):
             found[x.scheme].append(x.iri)
+    for scheme, iris in found.items():  # the most specific reading: "depression" beside "treatment-resistant depression"
+        broader = set().union(*(vocab.ancestors(i) for i in iris))  # names the narrower one only (search adds ancestors)
+        found[scheme] = [i for i in iris if i not in broader]
     in_abstract = [x.shifted(start) for x in mentions if start <= x.start and x.end <= start + len(p.abstract)]
     body = f"{p.title}\n{p.abstract}"
     randomized = None if review else numbers.randomized_count(body)

@@ -57,8 +57,9 @@ WORDING = (
     (re.compile(r"\bopen[- ]label\b|\bsingle[- ]arm\b|\buncontrolled\s+(?:pilot|trial|study)\b", re.IGNORECASE), "open-label trial"),
     (re.compile(r"\bretrospective(?:ly)?\b", re.IGNORECASE), "retrospective chart review"),
     (re.compile(r"\b(?:prospective|longitudinal|observational)\s+(?:cohort|study|studies)\b", re.IGNORECASE), "cohort study"),
-    (re.compile(r"\bcase\s+reports?\b|\bwe\s+(?:report|describe|present)\s+(?:a|the\s+case\s+of\s+a|one)\b",
-                re.IGNORECASE), "case report"),
+    (re.compile(r"\bcase\s+reports?\b|\bwe\s+(?:report|describe|present)\s+(?:a|the\s+case\s+of\s+a|one)\b"
+                r"|\b(?:a|an|one)\s+\d{1,3}-year-old\s+(?:\w+\s+){0,2}?(?:man|woman|male|female|patient|veteran|boy|girl|adolescent)\b"
+                r"|\bthe\s+case\s+of\s+(?:a|an)\b", re.IGNORECASE), "case report"),
     (re.compile(r"\bcase\s+series\b|\bwe\s+(?:report|describe|present)\s+(?:two|three|four|five|\d+)\s+"
                 r"(?:cases|patients)\b", re.IGNORECASE), "case series"),
     (re.compile(r"\b(?:semi-?structured\s+)?interviews?\b.*\b(?:themes?|thematic)\b", re.IGNORECASE), "qualitative study"),
