@@ -159,6 +159,13 @@ def trouble(base: str, settings, args) -> None:
     print(f"{'while':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'p99 vs steady':>14}")
     for name, r in rows.items():
         print(f"{name:20} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['errors']:7d} {r['p99'] / steady['p99']:13.2f}x")
+    targets = {"publishing": ("p99 <= 2x steady", lambda r: r["p99"] <= 2 * steady["p99"]),
+               "8 runaway SPARQL": ("p99 < 1 s", lambda r: r["p99"] < 1000),
+               "64 slow clients": ("p99 < 1 s", lambda r: r["p99"] < 1000)}  # fmt: skip
+    for name, (target, met) in targets.items():
+        r = rows[name]
+        summary("load", f"/api/search while {name}", f"p99 {r['p99']:.0f} ms, {r['errors']} errors", f"steady p99 {steady['p99']:.0f} ms",
+                r["p99"] / steady["p99"], target, met(r) and not r["errors"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ def _say(message: str) -> None:
 
 
 def _guard(fn):
-    """KBError → a clear one-line message and exit 2, never a traceback."""
+    """KBError → a clear one-line message and exit 2, never a traceback; so is a bug (named as one), whatever
+    step it happens in — exit 1 means only "some inputs rejected, the rest stored"."""
     import functools
 
     @functools.wraps(fn)
@@ -49,6 +50,10 @@ def _guard(fn):
             return fn(*args, **kwargs)
         except KBError as e:
             raise KBCommandError(e.message) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise KBCommandError(f"internal error ({type(e).__name__}: {e}); nothing was published; please report it") from None
 
     return wrapper
 

@@ -49,6 +49,8 @@ def ensure_data_dir(data: Path) -> None:
     """The data directory, created private (0700): other local users can neither read it nor block its writer."""
     if not data.exists():
         data.mkdir(parents=True, mode=0o700)
+    elif data.stat().st_uid == os.getuid() and data.stat().st_mode & 0o077:
+        data.chmod(0o700)  # made before kapkb made it private (or by hand): private from now on
 
 
 @contextmanager
@@ -57,6 +59,8 @@ def writer_lock(data: Path, wait: bool = True, on_wait: Callable[[str], None] | 
     say for whom (`on_wait` gets that sentence) instead of hanging silently."""
     ensure_data_dir(data)
     fd = os.open(data / "kapkb.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    if os.fstat(fd).st_uid == os.getuid():
+        os.fchmod(fd, 0o600)  # a lock left world-readable by an older kapkb
     with os.fdopen(fd, "r+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -73,7 +73,7 @@ def werkzeug_server(app) -> Iterator[str]:
 def gunicorn_server(
     env: dict[str, str], workers: int = 1, log: Path | None = None, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """The app under gunicorn sync workers, as `kapkb serve` runs it."""
+    """The app under gunicorn (gevent workers, webapp/gunicorn.conf.py), as `kapkb serve` runs it."""
     port = port or free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(

@@ -209,3 +209,60 @@ def test_dumps_left_unwritten_by_a_crash_are_written_by_the_next_command(runner,
     shutil.rmtree(current / dumps.FOLDER)  # as if the writer died between publishing and writing the dumps
     assert run(runner, fresh_data, "ingest", str(tmp_path / "a.yaml")).exit_code == 0  # unchanged, yet ...
     assert (current / dumps.FOLDER / dumps.MANIFEST).exists()  # ... the dumps are back
+
+
+def test_a_data_directory_made_before_is_made_private_too(fresh_data):
+    import stat
+
+    from kb import versions
+
+    fresh_data.data.mkdir(mode=0o755)
+    (fresh_data.data / "kapkb.lock").write_text("")
+    (fresh_data.data / "kapkb.lock").chmod(0o644)
+    with versions.writer_lock(fresh_data.data):
+        assert stat.S_IMODE(fresh_data.data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((fresh_data.data / "kapkb.lock").stat().st_mode) == 0o600
+
+
+def test_a_failure_outside_any_source_exits_2_with_one_line_and_publishes_nothing(fresh_data, tmp_path):
+    """A damaged data directory (its versions folder is a file) fails before any source is read: exit 2 and one
+    line naming what went wrong, never exit 1 (which means "some inputs rejected") and never a traceback."""
+    import subprocess
+    import sys
+
+    fresh_data.data.mkdir(mode=0o700)
+    (fresh_data.data / "versions").write_text("not a folder")
+    (tmp_path / "x.yaml").write_text(CURATED_OK, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "kapkb", "--data", str(fresh_data.data), "ingest", str(tmp_path / "x.yaml")],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" in done.stderr and "nothing was published" in done.stderr
+    assert not (fresh_data.data / "current").exists()
+
+
+def test_infinite_and_nan_values_never_reach_json(runner, fresh_data, tmp_path):
+    """`.inf` and `.nan` in a curated record: the record is refused naming the field, the other record of the batch
+    is stored, and the CLI's and the API's JSON stay strict (no NaN or Infinity a strict parser would refuse)."""
+    import json
+
+    from kapkb.cli import cli
+    from webapp import create_app
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+    body = "n: 12\ndose_mg_per_kg: [.inf]\nfollowup_weeks: .nan\nfindings:\n  - text: 'a figure'\n    value: .inf\n    unit: '%'\n"
+    (tmp_path / "inf.yaml").write_text(_curated(body), encoding="utf-8")
+    (tmp_path / "good.yaml").write_text(CURATED_OK, encoding="utf-8")
+    data = str(fresh_data.data)
+    assert runner.invoke(cli, ["--data", data, "init", "--no-corpus"]).exit_code == 0
+    result = runner.invoke(cli, ["--data", data, "ingest", str(tmp_path / "inf.yaml"), str(tmp_path / "good.yaml"), "--json"])
+    report = strict(result.stdout)
+    assert result.exit_code == 1 and report["stored"] == 1 and report["rejected"] == 1
+    refused = next(s for s in report["sources"] if s["status"] == "rejected")
+    assert "expected a finite number, got inf" in refused["error"] and "findings[0].value" in refused["error"]
+    shown = strict(runner.invoke(cli, ["--data", data, "show", "fictional2020", "--json"]).stdout)
+    assert shown["id"] == "fictional2020"
+    client = create_app(fresh_data).test_client()
+    strict(client.get("/api/studies/fictional2020").get_data(as_text=True))
+    strict(client.get("/api/search?q=fictional").get_data(as_text=True))
