@@ -346,8 +346,24 @@ def comparison_rows(doc: dict) -> list[dict]:
 MAX_STUDIES = 1000  # the first studies in rank order; a broader query is told it was cut
 
 
+_CACHE: dict[tuple, dict] = {}  # (KB version, query) → document: the page, its plots and its CSV ask in turn
+_CACHED = 256
+
+
 def for_query(kb, raw: str) -> dict:
-    """The synthesis of the studies a search returns (its exact matches; never the nearest evidence)."""
+    """The synthesis of the studies a search returns (its exact matches; never the nearest evidence).
+    The document is shared between callers of the same KB version and query: read it, do not change it."""
+    key = (str(kb.settings.data), kb.version, raw)
+    doc = _CACHE.get(key)
+    if doc is None:
+        doc = _for_query(kb, raw)
+        if len(_CACHE) >= _CACHED:
+            _CACHE.pop(next(iter(_CACHE)), None)
+        _CACHE[key] = doc
+    return doc
+
+
+def _for_query(kb, raw: str) -> dict:
     from kb.search import find
 
     found = find(kb, raw)
