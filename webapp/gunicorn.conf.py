@@ -36,3 +36,6 @@ def post_worker_init(worker):
             search(get_kb(), "ketamine", limit=1)
     except KBError as e:  # no KB yet: the first request will say so
         worker.log.warning("kapkb: KB not ready at worker start: %s", e.message)
+    # the pooling library takes ~0.8 s to import: before the first search page with a forest plot, not during it
+    import statsmodels.stats.meta_analysis  # noqa: F401
+    import scipy.stats  # noqa: F401
