@@ -10,9 +10,12 @@ never fills a gap no study has tested, as the search's bands say.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from kb.docsets import members
+from kb.index import stored_record
+from kb.names import short_citation
 from kb.namespaces import slug_of
 from kb.search import docsets
 from kb.synthesis import LEVELS, OPTIMAL_N, RANDOMIZED, evidence_signal
@@ -135,7 +138,7 @@ SHOWN_NAMES = 8  # studies a map cell lists on hover or focus
 def _sizes(ds, bits: int) -> tuple[int, int]:
     """Participants in the studies of `bits` (known sizes) and how many sizes are unknown. Stops counting
     once the total is past what the certainty rule asks, so a cell of thousands costs no more than one of ten."""
-    total = unknown = 0
+    total = 0
     known = bits & ds.n_known
     unknown = (bits & ~ds.n_known).bit_count()
     for d in members(known):
@@ -145,25 +148,26 @@ def _sizes(ds, bits: int) -> tuple[int, int]:
     return total, unknown
 
 
+_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # DocSets (one per KB version) → {docnum: name}
+
+
 class _Names:
-    """Short names of studies ("Feder 2014, randomized controlled trial, n = 41"), read once per document."""
+    """Short names of studies ("Feder 2014, randomized controlled trial, n = 41"), read once per document and
+    KB version: every map request asks for the same few hundred."""
 
     def __init__(self, kb) -> None:
         self.kb = kb
         self.ds = docsets(kb)
         self.searcher = kb.searcher()
-        self.cache: dict[int, str] = {}
+        self.cache: dict[int, str] = _NAMES.setdefault(self.ds, {})
 
     def first(self, bits: int) -> tuple[str, ...]:
         return tuple(self.name(d) for d in self.ds.ranked(bits, "evidence", SHOWN_NAMES))
 
     def name(self, d: int) -> str:
         if d not in self.cache:
-            import json
-
-            r = json.loads(self.searcher.stored_fields(d)["record"])
-            first = (r.get("authors") or [r["id"]])[0].split()[0].rstrip(",")
-            parts = [f"{first} {r.get('year') or ''}".strip()]
+            r = stored_record(self.searcher, d)
+            parts = [short_citation(r.get("authors"), r.get("year"), r["id"])]
             if r.get("design"):
                 parts.append(self.kb.vocab.label(r["design"]))
             if r.get("n"):

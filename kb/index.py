@@ -157,6 +157,11 @@ def article_document(a: Article, source: str, vocab: Vocabulary, res: Resources)
     return {k: v for k, v in doc.items() if v not in ("", None)}
 
 
+def stored_record(searcher, docnum: int) -> dict:
+    """The record an index document stores (a study's or an article's fields as JSON), by document number."""
+    return json.loads(searcher.stored_fields(docnum)["record"])
+
+
 def documents(
     records: Iterable[Study | Article], source: str, vocab: Vocabulary, res: Resources, skip: set[str] = frozenset()
 ) -> list[dict]:

@@ -24,3 +24,10 @@ def family_name(author: str) -> str:
     while len(words) > 1 and (words[-1].lower().rstrip(".") in _SUFFIX or _INITIALS.match(words[-1].replace(".", ""))):
         words.pop()
     return " ".join(words)
+
+
+def short_citation(authors, year: int | None, fallback: str) -> str:
+    """ "Wilkinson 2017", "Ochs-Ross 2020": how a study is named in a sentence, a plot row or a map tip;
+    `fallback` (an id or a title) when the record has no author."""
+    first = family_name(authors[0]) if authors else fallback
+    return f"{first} {year}" if year else first

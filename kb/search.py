@@ -18,7 +18,6 @@ evidence, each saying what it lacks, unless a term matches nothing in the KB at 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from whoosh.qparser.plugins import FieldsPlugin
 
 from kb.docsets import DocSets, bitmap, members
 from kb.findings import denominators, lead_findings, primary_finding, safety_findings
+from kb.index import stored_record
 from kb.links import study_links
 from kb.names import fold_name
 from kb.namespaces import SCHEMES, concept_iri, slug_of
@@ -121,7 +121,7 @@ class Found:
         if not self.exact:
             return []
         docs = self.all() if limit is None else self.all()[:limit]
-        return [json.loads(self.searcher.stored_fields(d)["record"]) for d in docs]
+        return [stored_record(self.searcher, d) for d in docs]
 
 
 def search(
@@ -217,9 +217,7 @@ def _terms(ds: DocSets, searcher, q: ParsedQuery) -> list[Term]:
     """Every positive term with its documents: concepts, identifiers, authors, free words, phrases."""
     terms = [Term("concept", t.label, ds.term(t.scheme, slug_of(t.iri)), t.text) for t in q.positive_concepts]
     for k in q.known:
-        field = "nct" if k.kind == "nct" else k.kind
-        value = k.value.lower()
-        terms.append(Term("known item", k.text.strip(), _docs(ds, searcher, wq.Term(field, value)), k.value))
+        terms.append(Term("known item", k.text.strip(), _known_docs(ds, searcher, k), k.value))
     for name in q.authors:
         terms.append(Term("author", name, ds.postings(searcher.reader(), "author_family", fold_name(name)), name))
     for word in q.words:
@@ -266,6 +264,11 @@ def _docs(ds: DocSets, searcher, query: wq.Query) -> int:
     return bitmap(searcher.docs_for_query(query), ds.size) & ds.live
 
 
+def _known_docs(ds: DocSets, searcher, k) -> int:
+    """The documents an identifier names (a DOI, PMID, PMCID or NCT number is indexed in the field of its kind)."""
+    return _docs(ds, searcher, wq.Term(k.kind, k.value.lower()))
+
+
 def _text_parser(searcher) -> MultifieldParser:
     parser = MultifieldParser(list(TEXT_FIELDS), schema=searcher.schema, fieldboosts={"title": 3.0})
     parser.remove_plugin_class(FieldsPlugin)
@@ -301,7 +304,7 @@ def _bands(ds: DocSets, searcher, q: ParsedQuery, bits: int) -> dict[str, int]:
             if _TRIAL_NAME.fullmatch(word):
                 exact = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")  # the analyser drops "3"
                 for d in members(bits)[:200]:
-                    record = json.loads(searcher.stored_fields(d)["record"])
+                    record = stored_record(searcher, d)
                     if exact.search(" ".join(filter(None, (record["title"], record.get("summary"), record.get("note"))))):
                         known |= 1 << d
         known &= bits
@@ -434,7 +437,7 @@ def _facet_value(kb, fieldname: str, value: str, count: int) -> dict:
 
 
 def _result(kb, found: Found, docnum: int, explain: bool) -> dict:
-    record = json.loads(found.searcher.stored_fields(docnum)["record"])
+    record = stored_record(found.searcher, docnum)
     out = result_card(kb, record)
     out["band"] = found.band_of(docnum)
     lacks = found.lacks(docnum)
@@ -581,12 +584,11 @@ def lookup(kb, ident: str) -> str | None:
     q = parse(ident, kb.vocab, kb.settings.max_query_chars)
     if len(q.known) != 1:
         return None
-    k = q.known[0]
     searcher = kb.searcher()
     ds = docsets(kb)
-    bits = _docs(ds, searcher, wq.Term("nct" if k.kind == "nct" else k.kind, k.value.lower())) & ds.term("kind", "study")
+    bits = _known_docs(ds, searcher, q.known[0]) & ds.term("kind", "study")
     docs = ds.ranked(bits, "evidence", 1)
-    return json.loads(searcher.stored_fields(docs[0])["record"])["id"] if docs else None
+    return stored_record(searcher, docs[0])["id"] if docs else None
 
 
 def studies_for_export(kb, query: str | None = None, ids: list[str] | None = None) -> list:

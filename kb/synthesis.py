@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 
 from kb.model import REVIEW_DESIGNS
+from kb.names import short_citation
 from kb.namespaces import slug_of
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% CI
@@ -96,12 +97,10 @@ def _group_key(finding: dict) -> tuple | None:
 
 def _effect(record: dict, finding: dict, label) -> dict:
     design = slug_of(record.get("design") or "")
-    authors = record.get("authors") or []
-    first = authors[0].split()[0].rstrip(",") if authors else record["id"]
     review = design in REVIEW_DESIGNS or bool(finding.get("pooled"))
     return {
         "study": record["id"],
-        "label": f"{first} {record.get('year') or ''}".strip(),
+        "label": short_citation(record.get("authors"), record.get("year"), record["id"]),
         "title": record.get("title"),
         "n": finding.get("n") or (record.get("n") if not review else None),
         "k": finding.get("k") or (record.get("n_studies") if review else None),

@@ -128,8 +128,13 @@ def check_table(doc: dict, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+def number(value: float | None, digits: int = 2) -> str:
+    """A figure as the synthesis prints and draws it: -3.6257 → "-3.63", -4.0 → "-4", 676.4 → "676", None → "–"."""
+    if value is None:
+        return "–"
+    if abs(value) >= 100 or digits == 0:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def synthesis_text(doc: dict) -> str:
@@ -142,15 +147,15 @@ def synthesis_text(doc: dict) -> str:
         head = f"{g['outcome'] or 'outcome not classified'}: {g['measure']}" + (f" ({g['instrument']})" if g["instrument"] else "")
         lines += ["", f"{head} · {g['timepoint']}", f"  certainty {g['certainty']['level']}: {' '.join(g['certainty']['reasons'])}"]
         for e in g["effects"]:
-            ci = f"[{_num(e['ci_low'])}, {_num(e['ci_high'])}]" if e["ci_low"] is not None else "(no CI)"
+            ci = f"[{number(e['ci_low'])}, {number(e['ci_high'])}]" if e["ci_low"] is not None else "(no CI)"
             size = f"n={e['n']}" if e["n"] else f"k={e['k']}" if e["k"] else ""
             tags = " ".join(t for t in ("review" if e["review"] else "", f"weight {e['weight']}%" if e["weight"] else "",
                                         "derived" if e["derived"] else "") if t)  # fmt: skip
-            lines.append(f"  {e['label'][:30]:<30} {size:>7}  {_num(e['value']):>7} {ci:<18} {e['timepoint'] or ''}  {tags}".rstrip())
+            lines.append(f"  {e['label'][:30]:<30} {size:>7}  {number(e['value']):>7} {ci:<18} {e['timepoint'] or ''}  {tags}".rstrip())
         p = g["pooled"]
         if p:
-            lines.append(f"  pooled ({p['k']} studies): {_num(p['value'])} [{_num(p['ci_low'])}, {_num(p['ci_high'])}], "
-                         f"I2 {p['i2']:.0%}, tau2 {p['tau2']:.3g}, prediction {_num(p['prediction_low'])} to {_num(p['prediction_high'])}")  # fmt: skip
+            lines.append(f"  pooled ({p['k']} studies): {number(p['value'])} [{number(p['ci_low'])}, {number(p['ci_high'])}], "
+                         f"I2 {p['i2']:.0%}, tau2 {p['tau2']:.3g}, prediction {number(p['prediction_low'])} to {number(p['prediction_high'])}")  # fmt: skip
         else:
             lines.append(f"  {g['pooling_note']}")
     return "\n".join(lines)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from xml.sax.saxutils import escape
 
+from kb.text import number
+
 WIDTH = 760
 ROW = 22
 LEFT = 10  # study label
@@ -21,17 +23,9 @@ WEIGHT_X = WIDTH - 10  # weight (right-aligned)
 INK, MUTED, ACCENT, REVIEW = "#1b1f24", "#5b6470", "#0b5cad", "#7a3e9d"
 
 
-def fmt(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if "." in f"{value:.{digits}f}" else f"{value}"
-
-
 def effect_text(e: dict) -> str:
-    ci = f" [{fmt(e['ci_low'])}, {fmt(e['ci_high'])}]" if e.get("ci_low") is not None and e.get("ci_high") is not None else " (no CI)"
-    return f"{fmt(e['value'])}{ci}"
+    ci = f" [{number(e['ci_low'])}, {number(e['ci_high'])}]" if e.get("ci_low") is not None and e.get("ci_high") is not None else " (no CI)"
+    return f"{number(e['value'])}{ci}"
 
 
 def describe(group: dict) -> str:
@@ -48,8 +42,8 @@ def describe(group: dict) -> str:
     pooled = group.get("pooled")
     if pooled:
         parts.append(
-            f"Pooled (random effects, {pooled['k']} studies): {fmt(pooled['value'])} [{fmt(pooled['ci_low'])}, {fmt(pooled['ci_high'])}], "
-            f"I² {pooled['i2']:.0%}, prediction interval {fmt(pooled['prediction_low'])} to {fmt(pooled['prediction_high'])}."
+            f"Pooled (random effects, {pooled['k']} studies): {number(pooled['value'])} [{number(pooled['ci_low'])}, {number(pooled['ci_high'])}], "
+            f"I² {pooled['i2']:.0%}, prediction interval {number(pooled['prediction_low'])} to {number(pooled['prediction_high'])}."
         )
     elif group.get("pooling_note"):
         parts.append(group["pooling_note"])
@@ -136,9 +130,9 @@ def forest_svg(group: dict, ident: str = "forest") -> str:
             f'<polygon points="{xs[0]:.1f},{cy:.1f} {xs[1]:.1f},{cy - 7:.1f} {xs[2]:.1f},{cy:.1f} {xs[1]:.1f},{cy + 7:.1f}" fill="{INK}"/>'
             f'<text x="{LEFT}" y="{cy + 4:.1f}" font-weight="600" fill="{INK}">Pooled ({pooled["k"]} studies)</text>'
             f'<text x="{N_X}" y="{cy + 4:.1f}" text-anchor="end" fill="{INK}">{pooled["n"] or ""}</text>'
-            f'<text x="{TEXT_X}" y="{cy + 4:.1f}" font-weight="600" fill="{INK}">{fmt(pooled["value"])} [{fmt(pooled["ci_low"])}, {fmt(pooled["ci_high"])}]</text>'
-            f'<text x="{LEFT}" y="{cy + ROW + 4:.1f}" fill="{MUTED}">I² {pooled["i2"]:.0%}, τ² {fmt(pooled["tau2"], 3)}; dashed: prediction interval</text>'
-            f'<text x="{TEXT_X}" y="{cy + ROW + 4:.1f}" fill="{MUTED}">{fmt(pooled["prediction_low"])} to {fmt(pooled["prediction_high"])}</text>'
+            f'<text x="{TEXT_X}" y="{cy + 4:.1f}" font-weight="600" fill="{INK}">{number(pooled["value"])} [{number(pooled["ci_low"])}, {number(pooled["ci_high"])}]</text>'
+            f'<text x="{LEFT}" y="{cy + ROW + 4:.1f}" fill="{MUTED}">I² {pooled["i2"]:.0%}, τ² {number(pooled["tau2"], 3)}; dashed: prediction interval</text>'
+            f'<text x="{TEXT_X}" y="{cy + ROW + 4:.1f}" fill="{MUTED}">{number(pooled["prediction_low"])} to {number(pooled["prediction_high"])}</text>'
         )
         y += 2 * ROW
     if reviews:
@@ -191,7 +185,7 @@ def _axis_svg(axis: _Axis, y: float, group: dict) -> str:
     for t in axis.ticks():
         x = axis.x(t)
         out.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 4}" stroke="{INK}"/>'
-                   f'<text x="{x:.1f}" y="{y + 16}" text-anchor="middle" fill="{MUTED}">{fmt(t)}</text>')  # fmt: skip
+                   f'<text x="{x:.1f}" y="{y + 16}" text-anchor="middle" fill="{MUTED}">{number(t)}</text>')  # fmt: skip
     side = group.get("favours")
     if side:
         null_x = axis.x(group["null"])

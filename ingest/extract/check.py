@@ -619,10 +619,9 @@ def _names(c: Claim, s: Study) -> bool:
 
 def _cite(s: Study) -> str:
     """ "Wilkinson 2017", "US Food and Drug Administration 2019": how the reason names a study."""
-    from kb.names import family_name
+    from kb.names import short_citation
 
-    first = family_name(s.authors[0]) if s.authors else s.title.split(":")[0][:60]
-    return f"{first} {s.year}" if s.year else first
+    return short_citation(s.authors, s.year, s.title.split(":")[0][:60])
 
 
 def _design(s: Study) -> str:
