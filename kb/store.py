@@ -27,6 +27,7 @@ from kb.errors import SparqlSyntaxError, Unavailable
 from kb.namespaces import PREFIXES
 
 Row = dict[str, Any]
+_PROBE_GRAPH = "https://w3id.org/kapkb/id/write-probe"  # never holds a triple
 
 # SPARQL results / RDF media types, by the names the CLI and the endpoint use.
 RESULT_FORMATS = {
@@ -53,6 +54,7 @@ class Store(Protocol):
     def raw_query(self, query: str, result_format: str, graph_format: str, **dataset: Any) -> tuple[str, bytes]: ...
     def results(self, query: str, **dataset: Any) -> Any: ...
     def update(self, update: str) -> None: ...
+    def check_writable(self) -> None: ...
     def replace_graph(self, graph: str, ntriples: bytes) -> None: ...
     def named_graphs(self) -> list[str]: ...
     def load_dataset(self, nquads: IO[bytes]) -> None: ...
@@ -133,6 +135,9 @@ class EmbeddedStore:
             media, fmt = RESULT_FORMATS[result_format]
         return media, results.serialize(format=fmt)
 
+    def check_writable(self) -> None:
+        """Opened for writing already (RocksDB's lock): nothing to ask."""
+
     def update(self, update: str) -> None:
         try:
             self._store.update(update)
@@ -188,8 +193,9 @@ class EmbeddedStore:
 class RemoteStore:
     """Any SPARQL 1.1 server, through the Query and Update protocols (Fuseki, GraphDB, Virtuoso, oxigraph serve).
 
-    Credentials (`user`, `password`) go to whichever scheme the server asks for, Basic or Digest (Virtuoso's
-    /sparql-auth asks for Digest); they are never logged or written anywhere. Only kapkb's own named graphs
+    Credentials (`user`, `password`, or a `user:password@` part of an endpoint URL, which is taken out of the URL
+    at once) go to whichever scheme the server asks for, Basic or Digest (Virtuoso's /sparql-auth asks for
+    Digest); they are never logged, shown in a message or written anywhere. Only kapkb's own named graphs
     (under https://w3id.org/kapkb/) count as the KB: a server's system graphs are left out of listings,
     counts and dumps.
     """
@@ -197,8 +203,9 @@ class RemoteStore:
     def __init__(
         self, query_endpoint: str, update_endpoint: str = "", timeout: float = 60.0, user: str = "", password: str = ""
     ) -> None:
-        self.query_endpoint = query_endpoint
-        self.update_endpoint = update_endpoint or query_endpoint
+        self.query_endpoint, query_user, query_password = _split_credentials(query_endpoint)
+        self.update_endpoint, update_user, update_password = _split_credentials(update_endpoint or query_endpoint)
+        user, password = (user, password) if user else (update_user or query_user, update_password or query_password)
         self.timeout = timeout
         handlers: list[Any] = []
         if user:
@@ -275,6 +282,11 @@ class RemoteStore:
 
     def update(self, update: str) -> None:
         self._post(self.update_endpoint, update, "update", "*/*")
+
+    def check_writable(self) -> None:
+        """An update that changes nothing, so wrong credentials or a read-only endpoint stop a writer before its
+        first source rather than failing every source in turn."""
+        self.update(f"DROP SILENT GRAPH <{_PROBE_GRAPH}>")
 
     def replace_graph(self, graph: str, ntriples: bytes) -> None:
         """One SPARQL Update, which a SPARQL server applies as one transaction: readers never see half a source."""
@@ -366,6 +378,18 @@ def _json_value(b: dict[str, str] | None) -> Any:
     dt = b.get("datatype")
     lit = ox.Literal(b["value"], datatype=ox.NamedNode(dt)) if dt else ox.Literal(b["value"])
     return python_value(lit)
+
+
+def _split_credentials(url: str) -> tuple[str, str, str]:
+    """`http://user:secret@host/sparql` as (`http://host/sparql`, user, secret): every message names the URL
+    without them."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, "", ""
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return clean, urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or "")
 
 
 def open_store(settings, path: Path | None, read_only: bool) -> Store:

@@ -84,6 +84,7 @@ class Writer:
     def __enter__(self) -> Writer:
         self._lock = versions.writer_lock(self.data, on_wait=self.on_wait)
         self._lock.__enter__()
+        self.tmp = None
         try:
             self.name, self.tmp = versions.next_version(self.data)
             current = versions.current_dir(self.data)
@@ -94,6 +95,7 @@ class Writer:
             if current:
                 versions.copy_index(current / "index", self.tmp / "index")
             self.store = open_store(self.settings, self.tmp / "store", read_only=False)
+            self.store.check_writable()
             self.index = open_index(self.tmp / "index")
             self._ix_writer = None
             self._pending: set[str] = set()
@@ -101,6 +103,9 @@ class Writer:
             if current and versions.meta(current).get("format", 1) < FORMAT:
                 self._migrate()
         except BaseException:
+            self.store = None  # type: ignore[assignment]
+            if self.tmp is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)  # nothing half-written is left behind
             self._lock.__exit__(None, None, None)
             raise
         return self

@@ -7,6 +7,7 @@ thread it started.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -167,7 +168,10 @@ ResultSetMaxRows = 1000000
 MaxQueryExecutionTime = 120
 MaxQueryCostEstimationTime = 0
 """
-VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administrator
+# kapkb's own account, made at each start with SPARQL_UPDATE rights only; its password is new on every test run, so
+# finding it anywhere (tests/test_remote_store.py scans logs, output, files and dumps) can only mean a leak
+VIRTUOSO_USER, VIRTUOSO_PASSWORD = "kapkb", "pw-" + secrets.token_urlsafe(18)
+_VIRTUOSO_ADMIN = ("dba", "dba")  # a fresh database's administrator, used only to make that account
 
 
 def virtuoso_binary() -> str | None:
@@ -178,7 +182,8 @@ def virtuoso_binary() -> str | None:
 def virtuoso_server(location: Path) -> Iterator[str]:
     """Virtuoso Open Source (`virtuoso-t -f`, Debian's virtuoso-opensource-7-bin) on 127.0.0.1; yields its base URL.
 
-    Queries go to /sparql, updates to /sparql-auth, which asks for HTTP Digest authentication.
+    Queries go to /sparql, updates to /sparql-auth, which asks for HTTP Digest authentication: VIRTUOSO_USER with
+    VIRTUOSO_PASSWORD, an account made here with update rights only (not the administrator).
     """
     binary = virtuoso_binary()
     if binary is None:
@@ -192,6 +197,11 @@ def virtuoso_server(location: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{http}"
     try:
         wait_for(f"{url}/sparql?query=ASK%7B%7D", timeout=60, proc=proc)
+        account = (f"DB.DBA.USER_CREATE('{VIRTUOSO_USER}', '{VIRTUOSO_PASSWORD}'); "
+                   f"DB.DBA.USER_GRANT_ROLE('{VIRTUOSO_USER}', 'SPARQL_UPDATE'); "
+                   f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{VIRTUOSO_USER}', 3);")  # fmt: skip
+        subprocess.run([shutil.which("isql-vt") or "isql", f"127.0.0.1:{isql}", *_VIRTUOSO_ADMIN, f"exec={account}"],
+                       check=True, capture_output=True, timeout=60)  # fmt: skip
         yield url
     finally:
         stop(proc, timeout=30)

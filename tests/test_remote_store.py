@@ -8,10 +8,16 @@ the store is the server; the search index and the published versions stay in the
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import logging
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import replace
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 import pytest
@@ -26,6 +32,7 @@ from tests.conftest import DATA
 from tests.live import (
     VIRTUOSO_PASSWORD,
     VIRTUOSO_USER,
+    gunicorn_server,
     oxigraph_binary,
     oxigraph_server,
     virtuoso_binary,
@@ -52,15 +59,7 @@ def server(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def remote(server, tmp_path_factory) -> Settings:
     kind, url = server
-    if kind == "virtuoso":
-        return Settings(data=tmp_path_factory.mktemp("remote") / "var", sparql_endpoint=f"{url}/sparql",
-                        sparql_update_endpoint=f"{url}/sparql-auth", sparql_user=VIRTUOSO_USER,
-                        sparql_password=VIRTUOSO_PASSWORD)  # fmt: skip
-    return Settings(
-        data=tmp_path_factory.mktemp("remote") / "var",
-        sparql_endpoint=f"{url}/query",
-        sparql_update_endpoint=f"{url}/update",
-    )
+    return _settings(kind, url, tmp_path_factory.mktemp("remote") / "var")
 
 
 def run(runner, settings: Settings, *args):
@@ -233,13 +232,22 @@ def test_one_update_replacing_a_source_graph_is_atomic(tmp_path):
         assert len(seen) == 2  # both versions were observed while the updates ran
 
 
-def test_when_the_store_is_unreachable_health_says_so_searches_answer_and_ingest_fails_cleanly(runner, tmp_path):
+def _settings(kind: str, url: str, data: Path) -> Settings:
+    if kind == "virtuoso":
+        return Settings(data=data, sparql_endpoint=f"{url}/sparql", sparql_update_endpoint=f"{url}/sparql-auth",
+                        sparql_user=VIRTUOSO_USER, sparql_password=VIRTUOSO_PASSWORD)  # fmt: skip
+    return Settings(data=data, sparql_endpoint=f"{url}/query", sparql_update_endpoint=f"{url}/update")
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_when_the_store_is_unreachable_health_says_so_searches_answer_and_ingest_fails_cleanly(kind, runner, tmp_path):
     """A remote store that goes away: /healthz reports it (degraded), searches still answer from the index, and an
     ingest exits 2 naming the server, leaving no half-written version behind."""
     from webapp import create_app
 
-    with oxigraph_server(tmp_path / "gone") as url:
-        settings = Settings(data=tmp_path / "var", sparql_endpoint=f"{url}/query", sparql_update_endpoint=f"{url}/update")
+    serve = oxigraph_server if kind == "oxigraph" else virtuoso_server
+    with serve(tmp_path / "gone") as url:
+        settings = _settings(kind, url, tmp_path / "var")
         assert run(runner, settings, "init").exit_code == 0
         client = create_app(replace(settings, sparql_rate_per_minute=0)).test_client()
         assert client.get("/healthz").get_json()["status"] == "ok"
@@ -253,3 +261,95 @@ def test_when_the_store_is_unreachable_health_says_so_searches_answer_and_ingest
     result = run(runner, settings, "ingest", str(DATA / "sample.ris"))
     assert result.exit_code == 2 and "unreachable" in result.output
     assert sorted(p.name for p in (settings.data / "versions").iterdir()) == versions_before  # nothing half-written
+
+
+# -- credentials ------------------------------------------------------------------------------
+
+PAGES = ["/", "/healthz", "/search?q=PTSD", "/api/search?q=PTSD+%2B+IV", "/studies/dakwar2019", "/api/studies/dakwar2019",
+         "/id/study/dakwar2019", "/sparql", "/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } LIMIT 3"),
+         "/sparql?query=" + quote("CLEAR ALL"), "/sparql?query=" + quote("SELECT ?s WHERE {"), "/void",
+         "/.well-known/void", "/download/", "/releases/", "/coverage", "/map", "/synthesis", "/api/synthesis",
+         "/export?format=ris&q=PTSD", "/no/such/page", "/api/openapi.json"]  # fmt: skip
+
+
+def _get(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.read()
+
+
+def _readable_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+@pytest.mark.skipif(virtuoso_binary() is None, reason="apt-get install virtuoso-opensource-7-bin")
+def test_credentials_never_reach_output_logs_files_or_dumps(runner, tmp_path, caplog):
+    """Virtuoso's update endpoint with kapkb's own account and a password made for this run: whatever kapkb does
+    with it (init, ingest, dumps, every kind of page, a wrong password, credentials written into the URL, a store
+    that has gone), the password is in no output, log line, file of the data directory, page or dump."""
+    caplog.set_level(logging.DEBUG)
+    secret, wrong = VIRTUOSO_PASSWORD.encode(), b"wrong-" + VIRTUOSO_PASSWORD.encode()
+    seen: dict[str, bytes] = {}
+    with virtuoso_server(tmp_path / "virtuoso") as url:
+        settings = _settings("virtuoso", url, tmp_path / "var")
+        for args in (["init"], ["ingest", str(DATA / "sample.ris")], ["stats"], ["validate"], ["dumps"],
+                     ["sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"], ["show", "dakwar2019"]):  # fmt: skip
+            result = run(runner, settings, *args)
+            assert result.exit_code == 0 or (args[0] == "ingest" and result.exit_code == 1), (args, result.output)
+            seen[" ".join(args)] = result.output.encode()
+        versions_before = sorted(p.name for p in (settings.data / "versions").iterdir())
+        refused = run(runner, replace(settings, sparql_password=wrong.decode()), "ingest", str(DATA / "sample.bib"))
+        assert refused.exit_code == 2 and "refused the credentials" in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1  # one line naming the endpoint, not a rejection per file
+        assert sorted(p.name for p in (settings.data / "versions").iterdir()) == versions_before
+        seen["wrong password"] = refused.output.encode()
+        in_url = replace(settings, sparql_update_endpoint=f"http://{VIRTUOSO_USER}:{quote(VIRTUOSO_PASSWORD)}@"
+                                                          f"{url.removeprefix('http://')}/sparql-auth",
+                         sparql_user="", sparql_password="")  # fmt: skip
+        accepted = run(runner, in_url, "ingest", str(DATA / "sample.bib"))
+        assert accepted.exit_code in (0, 1) and " 0 unchanged" in accepted.output and "stored " in accepted.output, accepted.output
+        seen["password in the URL"] = accepted.output.encode()
+        wrong_in_url = replace(in_url, sparql_update_endpoint=in_url.sparql_update_endpoint.replace(
+            quote(VIRTUOSO_PASSWORD), quote(wrong.decode())))  # fmt: skip
+        refused = run(runner, wrong_in_url, "ingest", str(DATA / "sample.nbib"))
+        assert refused.exit_code == 2 and f"{url}/sparql-auth refused the credentials" in refused.output
+        seen["wrong password in the URL"] = refused.output.encode()
+
+        env = {"KAPKB_DATA": str(settings.data), "KAPKB_SPARQL_ENDPOINT": settings.sparql_endpoint,
+               "KAPKB_SPARQL_UPDATE_ENDPOINT": settings.sparql_update_endpoint, "KAPKB_SPARQL_USER": VIRTUOSO_USER,
+               "KAPKB_SPARQL_PASSWORD": VIRTUOSO_PASSWORD, "KAPKB_LOG_LEVEL": "debug"}  # fmt: skip
+        log = tmp_path / "gunicorn.log"
+        with gunicorn_server(env, log=log) as (web, _):
+            names = ["kapkb.ttl.gz", "kapkb.nq.gz", "kapkb.jsonld.gz"]
+            for page in PAGES + [f"/download/{n}" for n in names]:
+                seen[page] = _get(web + page)
+            seen["POST /api/check"] = _get_post(f"{web}/api/check", {"text": "Ketamine helped PTSD (Feder 2014)."})
+        assert all(seen[f"/download/{n}"][:2] == b"\x1f\x8b" for n in names)  # the dumps themselves, gzipped
+    gone = run(runner, settings, "ingest", str(DATA / "sample.nbib"))
+    assert gone.exit_code == 2 and "unreachable" in gone.output
+    seen["store gone"] = gone.output.encode()
+    seen["gunicorn log"] = log.read_bytes()
+    seen["python logging"] = caplog.text.encode()
+    files = [p for p in settings.data.rglob("*") if p.is_file()]
+    seen.update({str(p): _readable_bytes(p) for p in files})
+    seen.update({f"{name} (unzipped)": gzip.decompress(body) for name, body in seen.items() if body[:2] == b"\x1f\x8b"})
+
+    # the scan covers real logs, files and dumps
+    assert len(files) > 20 and b"GET /api/search" in seen["gunicorn log"] and b"DEBUG" in seen["gunicorn log"]
+    assert all(b"dakwar2019" in seen[f"/download/{n} (unzipped)"] for n in names)
+    leaks = [name for name, body in seen.items() if secret in body or wrong in body or quote(VIRTUOSO_PASSWORD).encode() in body]
+    assert not leaks, leaks
+
+
+def _get_post(url: str, fields: dict[str, str]) -> bytes:
+    request = urllib.request.Request(url, data=urlencode(fields).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.read()
