@@ -63,6 +63,19 @@ def _column(reader, name: str, size: int) -> list:
     return values
 
 
+def _word_counts(reader, fieldname: str) -> dict[str, int]:
+    """Each term of `fieldname` with the number of documents using it, read segment by segment: a multi-segment
+    reader merges every term's info across segments, five times slower, and this runs at every publish."""
+    counts: dict[str, int] = {}
+    for leaf, _ in reader.leaf_readers():
+        if fieldname not in leaf.schema:
+            continue
+        for term, info in leaf.iter_field(fieldname):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            counts[word] = counts.get(word, 0) + info.doc_frequency()
+    return counts
+
+
 class DocSets:
     """Per-searcher bitmaps of every (field, value), the live documents, and precomputed orders."""
 
@@ -90,15 +103,15 @@ class DocSets:
         for design in REVIEW_DESIGNS:
             self.reviews |= self.term("design", design)
         # every word records use as written, with how many records use it: what spelling correction checks against
-        self.words = {
-            (t.decode("utf-8") if isinstance(t, bytes) else t): info.doc_frequency()
-            for t, info in (reader.iter_field("spell") if "spell" in reader.schema else ())
-        }
+        self.words = _word_counts(reader, "spell")
         self.speller = None  # kb.spelling.Speller over `words`, set by kb.reader
         self._orders: dict[str, tuple[list[int], list[int]]] = {}
         self._postings: dict[tuple[str, str], int] = {}  # (field, term) → bitmap, for free words; see postings()
         self._postings_lock = threading.Lock()
         self._numeric: dict[str, dict[int, int]] = {}
+        # kb.search's result cards by document number: a card is a pure function of the version's stored record,
+        # and building it (decompress, parse, label) was half the cost of a search
+        self.cards: dict[int, dict] = {}
 
     def term(self, fieldname: str, value: str) -> int:
         return self.values.get(fieldname, {}).get(value, 0)

@@ -111,13 +111,17 @@ class KB:
                 return
             self._warming = current
 
+        requester = threading.get_native_id()  # under gevent, the one thread every request runs on
+
         def warm() -> None:
             try:
                 view = self._load(current, self._view.generation + 1)
-                view.searchers[threading.get_native_id()] = view.index.searcher()
-                view.docsets = _build_docsets(view, self.vocab)
+                searcher = view.index.searcher()
+                view.docsets = _build_docsets(view, self.vocab, searcher)
                 view.stats = self._count(view.store)
-                view.searchers.clear()  # that searcher belongs to this thread; request threads open their own
+                # handed to the thread that asked (used by it alone from now on): its first request on the new
+                # version does not open one; other request threads open their own
+                view.searchers[requester] = searcher
                 with self._lock:
                     if self._warming == current:
                         self._view = view

@@ -436,15 +436,29 @@ def _facet_value(kb, fieldname: str, value: str, count: int) -> dict:
     return {"label": value, "count": count, "value": value}
 
 
+CARDS_CACHED = 2048  # result cards kept per version (about 8 KB each)
+
+
+def _card(kb, found: Found, docnum: int) -> dict:
+    """The document's result card, built once per version (cards are shared: callers copy before adding)."""
+    cards = found.docsets.cards
+    card = cards.get(docnum)
+    if card is None:
+        card = result_card(kb, stored_record(found.searcher, docnum))
+        if len(cards) >= CARDS_CACHED:
+            cards.clear()
+        cards[docnum] = card
+    return card
+
+
 def _result(kb, found: Found, docnum: int, explain: bool) -> dict:
-    record = stored_record(found.searcher, docnum)
-    out = result_card(kb, record)
+    out = dict(_card(kb, found, docnum))
     out["band"] = found.band_of(docnum)
     lacks = found.lacks(docnum)
     if lacks is not None:
         out["lacks"] = lacks
     if explain:
-        out["explain"] = _explain(kb, found, record, docnum, out["band"], lacks)
+        out["explain"] = _explain(kb, found, stored_record(found.searcher, docnum), docnum, out["band"], lacks)
     return out
 
 

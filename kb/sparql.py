@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import queue
+import re
 import threading
 import time
 import traceback
@@ -66,6 +67,27 @@ class Result:
     cap: int | None
 
 
+_PROLOGUE = re.compile(r"(?:\s|\#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)*([A-Za-z]+)\b", re.IGNORECASE)
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_REFUSED = "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP…) is not allowed: this endpoint is read-only"
+UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+
+
+def query_form(query: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE from the word after the prologue (PREFIX/BASE lines, comments), or None;
+    Forbidden at once for an update.
+
+    Enough to choose a response format: the web worker never parses a query (rdflib's parser took 0.5 s of a
+    worker's event loop for one 10 KB query); the executor process does, within the query's limits, and
+    refuses all that `check` refuses.
+    """
+    m = _PROLOGUE.match(query)
+    word = m.group(1).upper() if m else None
+    if word in UPDATE_WORDS:
+        raise Forbidden(UPDATE_REFUSED)
+    return word if word in QUERY_FORMS else None
+
+
 @lru_cache(maxsize=512)
 def check(query: str) -> CheckedQuery:
     """Parse `query`; raise SparqlSyntaxError (400) or Forbidden (403) with a message a user can act on.
@@ -79,7 +101,7 @@ def check(query: str) -> CheckedQuery:
             parseUpdate(query)
         except Exception:  # not an update either: report the query parser's message
             raise SparqlSyntaxError(f"line {e.lineno}, column {e.col}: {e.msg}") from None
-        raise Forbidden("SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP…) is not allowed: this endpoint is read-only") from None
+        raise Forbidden(UPDATE_REFUSED) from None
     except Exception as e:  # rdflib raises assorted errors for odd input (bad IRIs, prefixes)
         raise SparqlSyntaxError(str(e)) from None
     if _contains(tree, "ServiceGraphPattern"):

@@ -99,3 +99,32 @@ def test_runaway_sparql_leaves_search_answering(kb_settings):
         search.sort()
         p99 = search[int(len(search) * 0.99) - 1]
         assert p99 < 1.0, search[-5:]
+
+
+def test_a_query_that_is_slow_to_parse_does_not_hold_the_web_worker(kb_settings):
+    """rdflib's parser needs about a second for a 20,000-character query and cannot be interrupted: the web worker
+    must not run it. Four such queries (each new, so no cache helps) against one worker: /healthz stays fast."""
+    env = {"KAPKB_DATA": str(kb_settings.data), "KAPKB_SPARQL_RATE_PER_MINUTE": "0", "KAPKB_SPARQL_CONCURRENCY": "4"}
+    with gunicorn_server(env, workers=1) as (url, _):
+        _latencies(f"{url}/healthz", 3)
+        statuses: list[int] = []
+
+        def heavy(i: int) -> None:
+            values = " ".join(str(i * 10_000 + j) for j in range(1_500))
+            query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
+            request = urllib.request.Request(f"{url}/sparql", data=urlencode({"query": query}).encode())
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    statuses.append(r.status)
+            except urllib.error.HTTPError as e:
+                statuses.append(e.code)
+                e.close()
+
+        threads = [threading.Thread(target=heavy, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        during = _latencies(f"{url}/healthz", 30, pause=0.05)
+        for t in threads:
+            t.join(60)
+        assert len(statuses) == 4 and set(statuses) <= {200, 503}, statuses
+        assert max(during) < 1.0, sorted(during)[-5:]

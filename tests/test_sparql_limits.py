@@ -88,3 +88,34 @@ def test_the_executor_runs_at_a_lower_priority(client):
     proc = sparql_pool._executor.proc
     assert proc is not None and proc.poll() is None
     assert os.getpriority(os.PRIO_PROCESS, proc.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 10
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [("SELECT * WHERE { ?s ?p ?o }", "SELECT"), ("PREFIX a: <http://x/#>\n# note\nconstruct { ?s ?p ?o } WHERE {}", "CONSTRUCT"),
+     ("BASE <http://x/> PREFIX : <http://y/> ASK {}", "ASK"), ("  describe <http://x/>", "DESCRIBE"),
+     ("PREFIX ex:<http://e/>SELECT ?s {}", "SELECT"), ("SELECTED", None), ("", None), ("?x", None)],  # fmt: skip
+)
+def test_the_web_worker_reads_the_query_form_without_parsing(query, form):
+    from kb.sparql import query_form
+
+    assert query_form(query) == form
+
+
+@pytest.mark.parametrize("update", ["CLEAR ALL", "PREFIX a: <http://x/>\n insert data { a:s a:p a:o }", "# c\nDROP GRAPH <http://x/>", "load <http://x/>"])
+def test_an_update_is_refused_by_the_web_worker_at_once(update):
+    from kb.errors import Forbidden
+    from kb.sparql import query_form
+
+    with pytest.raises(Forbidden, match="read-only"):
+        query_form(update)
+
+
+def test_reading_the_query_form_takes_linear_time():
+    """No backtracking blow-up on long runs of what the prologue may hold (a blow-up takes minutes, not 0.5 s)."""
+    from kb.sparql import query_form
+
+    for text in (" " * 20_000 + "X", "# a\n" * 5_000 + "X", "PREFIX a: <x> " * 1_400 + "Y"):
+        started = time.perf_counter()
+        assert query_form(text) is None
+        assert time.perf_counter() - started < 0.5

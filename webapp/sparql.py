@@ -81,7 +81,7 @@ def endpoint():
         if html:
             result = pool.execute(settings, store, query, "json", "ntriples", **dataset)
             return editor(query, result=result, elapsed=time.perf_counter() - started)
-        if safe.check(query).form in ("SELECT", "ASK"):
+        if safe.query_form(query) in ("SELECT", "ASK", None):  # None: not a query; the executor says why
             result_fmt, graph_fmt = negotiate.choose(negotiate.RESULT_OFFERS, "json"), "turtle"
         else:
             result_fmt, graph_fmt = "json", negotiate.choose(negotiate.GRAPH_OFFERS, "turtle")
