@@ -19,7 +19,7 @@ from kb.vocab import Vocabulary
 
 from ..known import KnownStudies, acronyms, family_name, fold_name
 from ..parsers.record import ParsedArticle, ParsedStudy, Problem
-from . import numbers, sentences
+from . import numbers, results, sentences
 from .check import check_claims
 from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
@@ -199,8 +199,8 @@ def findings(p: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] | None =
             sentence = text[a:b]
             local = [x for x in local_mentions if a <= x.start and x.end <= b and not x.negated]
             shifted = [x.shifted(a) for x in local]
-            percents = numbers.percentages(sentence, shifted)
-            if not percents:
+            percents = [q for q in numbers.percentages(sentence, shifted) if not numbers.is_bound(sentence, q.start, q.end)]
+            if not percents or results.methods(sentence):
                 continue
             first = next((q for q in percents if q.measure), percents[0])
             instrument = next((x.iri for x in local if x.scheme == "instrument"), None)
@@ -236,8 +236,11 @@ def with_primary(found: tuple[Finding, ...], primary: Finding | None) -> tuple[F
     same = next((f for f in found if f.text == primary.text), None)
     if same is None:
         return (primary, *found)
-    merged = replace(same, ci_low=primary.ci_low, ci_high=primary.ci_high, p=primary.p, direction=primary.direction,
-                     primary=True, value=same.value if same.value is not None else primary.value)  # fmt: skip
+    if primary.value is not None:  # a labelled effect (HR, OR, d…) and its own interval: the sentence's main figure
+        merged = replace(same, value=primary.value, unit=primary.unit, measure=primary.measure, ci_low=primary.ci_low,
+                         ci_high=primary.ci_high, p=primary.p, direction=primary.direction, primary=True)  # fmt: skip
+    else:  # the percentage and what it measures; no interval, which would belong to another figure
+        merged = replace(same, p=primary.p, direction=primary.direction, primary=True)
     return (merged, *(f for f in found if f is not same))
 
 

@@ -181,7 +181,7 @@ def studies_count(text: str) -> int | None:
 def percentages(text: str, mentions: list[Mention] = ()) -> list[Percent]:
     """Percentages, each with the outcome it measures (an outcome mention in its clause, else its sentence)."""
     outcomes = [m for m in mentions if m.scheme == "outcome" and not m.negated]
-    found = [m for m in _PERCENT.finditer(text) if float(m.group(1)) <= 100]
+    found = [m for m in _PERCENT.finditer(text) if float(m.group(1)) <= 100 and not _INTERVAL_AFTER.match(text, m.end())]
     bounds = sentences.spans(text) if outcomes else []
     out: list[Percent] = []
     for m in found:
@@ -192,6 +192,20 @@ def percentages(text: str, mentions: list[Mention] = ()) -> list[Percent]:
             measure = out[-1].measure  # "67% with ketamine versus 20% with midazolam": the same measure
         out.append(Percent(float(m.group(1)), m.start(), m.end(), m.group(0), measure=measure))
     return out
+
+
+_INTERVAL_AFTER = re.compile(r"\s*(?:CI|CrI|HPD|confidence|credible|credibility|prediction|uncertainty)\b", re.IGNORECASE)
+_BOUND_BEFORE = re.compile(
+    r"(?:[≥≤><]=?|\b(?:at\s+least|more\s+than|greater\s+than|less\s+than|fewer\s+than|over|above|below|under|up\s+to))\s*\Z",
+    re.IGNORECASE,
+)
+_BOUND_AFTER = re.compile(r"\s*(?:or\s+(?:more|greater|higher|above|less|lower|fewer|below))\b", re.IGNORECASE)
+
+
+def is_bound(text: str, start: int, end: int) -> bool:
+    """A number written as a bound ("≥50% improvement", "more than 30%", "50% or greater"): a criterion or a
+    limit, not the value a study found; a finding that took it as its value would state a figure no source gives."""
+    return bool(_BOUND_BEFORE.search(text[max(0, start - 20) : start]) or _BOUND_AFTER.match(text, end))
 
 
 def _distance(o: Mention, start: int, end: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from kb.model import Finding, Provenance
+from kb.namespaces import concept_iri
 
 from . import numbers, sentences
 from .claims import AGENT
@@ -32,22 +33,73 @@ _BENEFIT = re.compile(
     r"responded|remitted|remission|response\s+rates?)\b",
     re.IGNORECASE,
 )
+_NUM = r"([-−–]?\d+(?:\.\d+)?)"  # a minus may be written −, as abstracts often do
 _CI = re.compile(
-    r"(?:9[05]\s*%\s*(?:CI|confidence\s+interval)s?\s*[:=,]?\s*\[?|\[\s*)(-?\d+(?:\.\d+)?)\s*(?:to|,|–|—|-(?=\s)|\s-\s|;)\s*(-?\d+(?:\.\d+)?)",
+    rf"(?:9[05]\s*%\s*(?:CI|confidence\s+intervals?)(?:\s*\(CI\))?\s*[:=,]?\s*\[?\(?|\[\s*){_NUM}\s*(?:to|,|–|—|-(?=\s)|\s-\s|;)\s*{_NUM}",
     re.IGNORECASE,
 )
 _P = re.compile(r"\b[Pp]\s*(?:value\s*)?([<=≤>])\s*(0?\.\d+|\d(?:\.\d+)?(?:\s*[x×]\s*10\s*[-−]\s*\d+)?)")
+# a figure counts as the effect only when the sentence names its measure: abbreviations in capitals (never "or"),
+# a lone d or g only before "=" or ":"; a bare number is left out rather than shown as an effect it may not be
 _EFFECT = re.compile(
-    r"(?:\b(?:OR|HR|RR|d|g|SMD|MD|odds\s+ratio|hazard\s+ratio|risk\s+ratio|relative\s+risk|effect\s+size|Cohen'?s\s+d|Hedges'?\s+g|"
-    r"difference)\s*(?:of|was|=|:)?\s*)(-?\d+(?:\.\d+)?)",
+    r"(?:\b(?P<abbr>a?OR|a?HR|RR|SMD|MD)\b"
+    r"|(?i:\b(?P<name>odds\s+ratio|hazard\s+ratio|risk\s+ratio|relative\s+risk|standardi[sz]ed\s+mean\s+difference|"
+    r"mean\s+difference|effect\s+size|cohen[’']?s\s+d|hedges[’']?\s+g))"
+    r"|\b(?P<letter>[dg])(?=\s*[=:]))"
+    r"\s*(?i:of|was|were|=|:)?\s*(?P<value>[-−–]?\d+(?:\.\d+)?)"
+)
+_MEASURES = {  # what the label names: (measure concept slug, unit shown beside the value)
+    "or": ("odds-ratio", "OR"), "aor": ("odds-ratio", "OR"), "odds ratio": ("odds-ratio", "OR"),
+    "hr": ("hazard-ratio", "HR"), "ahr": ("hazard-ratio", "HR"), "hazard ratio": ("hazard-ratio", "HR"),
+    "rr": ("risk-ratio", "RR"), "risk ratio": ("risk-ratio", "RR"), "relative risk": ("risk-ratio", "RR"),
+    "smd": ("smd", "SMD"), "standardized mean difference": ("smd", "SMD"), "standardised mean difference": ("smd", "SMD"),
+    "effect size": ("smd", "SMD"), "md": ("mean-difference", None), "mean difference": ("mean-difference", None),
+    "d": ("cohens-d", "d"), "cohen's d": ("cohens-d", "d"), "cohen’s d": ("cohens-d", "d"),
+    "g": ("hedges-g", "g"), "hedges' g": ("hedges-g", "g"), "hedges’ g": ("hedges-g", "g"),
+}  # fmt: skip
+_BETWEEN_EFFECT_AND_CI = re.compile(r"[\s,;:(\[]*\Z")
+# a sentence of methods, however many result words it holds: how response was defined, who was randomized, what
+# was given or assessed
+_METHODS = re.compile(
+    r"\b(?:(?:was|were|is|are)\s+defined|defined\s+as|we\s+defined|(?:were|was)\s+(?:then\s+)?randomi[sz]ed\s+to|"
+    r"(?:were|was)\s+(?:also\s+)?(?:administered|assessed|measured|evaluated|examined|recorded|collected)\b|"
+    r"we\s+(?:focus|examine|assess|measure|analy[sz]e|evaluate|compare)\w*|maximum\s+of|inclusion\s+criteria)",
     re.IGNORECASE,
 )
-_ANY_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+
+
+# what others found or what is known, not this study's result
+_BACKGROUND = re.compile(
+    r"\b(?:(?:emerging|growing|increasing|accumulating|recent)\s+evidence|evidence\s+(?:has|have)\s+(?:\w+ly\s+)?(?:supported|suggested|shown)|"
+    r"(?:has|have)\s+(?:\w+ly\s+)?been\s+(?:\w+ly\s+)?(?:shown|reported|linked|associated|suggested|found|demonstrated)|"
+    r"(?:is|are)\s+at\s+(?:an\s+)?(?:increased|higher|greater|elevated)\s+risk)\b",
+    re.IGNORECASE,
+)
+
+
+def methods(sentence: str) -> bool:
+    """True for a sentence that says how the study was done rather than how it came out."""
+    return bool(_METHODS.search(sentence)) and not _P.search(sentence)
+
+
+def not_a_result(sentence: str) -> bool:
+    """Methods, background (what is known, what others found) or a question: no result of this study."""
+    return methods(sentence) or bool(_BACKGROUND.search(sentence)) or sentence.rstrip().endswith("?")
+
+
+def _number(token: str) -> float:
+    return float(token.replace("−", "-").replace("–", "-"))
+
+
 
 
 _SIGNIFICANT = re.compile(r"\bsignificant(?:ly)?\b|\bp\s*[<≤]\s*0?\.0[0-5]", re.IGNORECASE)
 _COMPARATIVE = re.compile(r"\b(?:greater|higher|lower|less\s+likely|more\s+likely|fewer|more|reduc\w*|improv\w*|decreas\w*|better|faster)\b", re.IGNORECASE)
-_OUTCOME_DEFINED = re.compile(r"\b(?:primary|main|secondary)\s+(?:\w+\s+)?(?:outcomes?|end\s?points?)\s+(?:was|were|included|is|are)\b", re.IGNORECASE)
+_OUTCOME_DEFINED = re.compile(
+    r"\b(?:primary|main|secondary)\s+(?:\w+\s+)?(?:outcomes?|end\s?points?)\s+(?:was|were|included|is|are)\b|"
+    r"\b(?:was|were|is|are)\s+the\s+(?:\w+\s+)?(?:primary|main|secondary)\s+(?:\w+\s+)?(?:outcomes?|end\s?points?|measures?)\b",
+    re.IGNORECASE,
+)
 
 
 def direction(sentence: str) -> str | None:
@@ -79,19 +131,25 @@ def primary_result(abstract: str, sections: tuple[tuple[str, str], ...] = ()) ->
             sentence = text[a:b]
             if not _JUDGED.search(sentence):
                 continue
-            said = direction(sentence)
+            said = direction(sentence) if not not_a_result(sentence) else None
             if said is None:
                 continue
-            ci = _CI.search(sentence)
             p = _P.search(sentence)
             effect = _EFFECT.search(sentence)
-            value = float(effect.group(1)) if effect else _first_figure(sentence, ci, p)
+            measure, unit, ci = None, None, None
+            if effect:
+                label = (effect.group("abbr") or effect.group("name") or effect.group("letter")).lower()
+                slug, unit = _MEASURES.get(re.sub(r"\s+", " ", label), (None, None))
+                measure = concept_iri("measure", slug) if slug else None
+                ci = _ci_after(sentence, effect.end())
             at = abstract.find(text)
             return Finding(
                 text=sentence,
-                value=value,
-                ci_low=float(ci.group(1)) if ci else None,
-                ci_high=float(ci.group(2)) if ci else None,
+                measure=measure,
+                unit=unit,
+                value=_number(effect.group("value")) if effect else None,
+                ci_low=_number(ci.group(1)) if ci else None,
+                ci_high=_number(ci.group(2)) if ci else None,
                 p=f"{p.group(1)}{p.group(2)}".replace("=", "") if p else None,
                 comparison=numbers.comparison(sentence),
                 timepoint=numbers.timepoint(sentence),
@@ -103,22 +161,8 @@ def primary_result(abstract: str, sections: tuple[tuple[str, str], ...] = ()) ->
     return None
 
 
-def _first_figure(sentence: str, ci: re.Match | None, p: re.Match | None) -> float | None:
-    """The first number of the sentence that is not inside its CI or p value, not a year and not a percentage of
-    a CI level: the effect the sentence reports ("50% responded", "a 9.2-point reduction")."""
-    taken = [m.span() for m in (ci, p) if m]
-    for m in _ANY_NUMBER.finditer(sentence):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        value = float(m.group(0))
-        before, after = sentence[max(0, m.start() - 8) : m.start()], sentence[m.end() : m.end() + 8]
-        if 1900 <= value <= 2100 or after.startswith("%") and value in (90, 95):
-            continue
-        if _WHEN_BEFORE.search(before) or _WHEN_AFTER.match(after):
-            continue  # "day 1", "at 24 h", "n = 8": when and in whom, not how much
-        return value
-    return None
-
-
-_WHEN_BEFORE = re.compile(r"(?:\b(?:day|week|month|year|hour|visit|session|phase|grade)s?|\bn\s*=|\bN\s*=)\s*$", re.IGNORECASE)
-_WHEN_AFTER = re.compile(r"\s*(?:-|\s)?(?:h\b|hours?|days?|weeks?|months?|years?|min\w*|sessions?|infusions?|patients|participants|subjects)", re.IGNORECASE)
+def _ci_after(sentence: str, end: int) -> re.Match | None:
+    """The 95% CI written right after the effect ("HR 0.47; 95% CI 0.24, 0.92"), and only there: an interval
+    elsewhere in the sentence belongs to another figure."""
+    ci = _CI.search(sentence, end)
+    return ci if ci and _BETWEEN_EFFECT_AND_CI.match(sentence[end : ci.start()]) else None
