@@ -6,7 +6,7 @@ from kb.search import BANDS
 
 
 def figure_value(f: dict) -> str:
-    """A finding's number as read aloud: "62%", "−6.2 points", "OR 2.1"."""
+    """A finding's number as read aloud: "62%", "−6.2 points", "OR 2.1", "d = 0.75"."""
     value, unit = f.get("value"), f.get("unit")
     if value is None:
         return ""
@@ -17,6 +17,8 @@ def figure_value(f: dict) -> str:
         return f"{text}%"
     if unit.isupper() and len(unit) <= 4:  # OR, RR, HR, SMD: the name of the statistic goes first
         return f"{unit} {text}"
+    if unit in ("d", "g"):  # Cohen's d, Hedges' g, as abstracts write them
+        return f"{unit} = {text}"
     return f"{text} {unit}"
 
 

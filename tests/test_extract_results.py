@@ -89,3 +89,12 @@ def _vocab():
     from kb.vocab import load
 
     return load()
+
+
+def test_an_effect_reads_as_abstracts_write_it():
+    from dataclasses import asdict
+
+    from kb.text import figure
+
+    assert figure(asdict(result(DAKWAR))) == "HR 0.47 (95% CI 0.24 to 0.92)"
+    assert figure(asdict(result(GRUNEBAUM))) == "d = 0.75"
