@@ -98,3 +98,15 @@ def test_an_effect_reads_as_abstracts_write_it():
 
     assert figure(asdict(result(DAKWAR))) == "HR 0.47 (95% CI 0.24 to 0.92)"
     assert figure(asdict(result(GRUNEBAUM))) == "d = 0.75"
+
+
+def test_a_negated_association_is_no_difference_not_a_benefit():
+    f = result("Adding ketamine to the anaesthesia was not associated with greater improvements in depressive "
+               "symptoms than the anaesthetic alone.")  # fmt: skip
+    assert f.direction == "no difference"
+    assert result("The trial failed to show that ketamine reduced relapse compared with midazolam.").direction == "no difference"
+
+
+def test_a_sentence_about_adverse_effects_is_not_the_primary_result():
+    assert result("Ketamine caused significantly more dissociation and drowsiness than midazolam (p = 0.02).") is None
+    assert result("Ketamine was a safe, tolerable and effective treatment.").direction == "benefit"

@@ -373,7 +373,9 @@ _NULL = re.compile(
     r"\b(?:no|not|without)\s+(?:a\s+)?(?:statistically\s+)?(?:significant(?:ly)?|meaningful|detectable)?\s*"
     r"(?:differ(?:ence|ences|ent)?|change[sd]?|effects?|improvements?|benefits?)\b"
     r"|\bdid\s+not\s+(?:show\s+)?(?:significant(?:ly)?\s+)?(?:differ|improve|change|reduce)"
-    r"|\bnot\s+(?:statistically\s+)?significant(?:ly)?\b|\bsimilar\s+(?:to|between)\b",
+    r"|\bnot\s+(?:statistically\s+)?significant(?:ly)?\b|\bsimilar\s+(?:to|between)\b"
+    r"|\b(?:was|were|is|are)\s+not\s+(?:significantly\s+)?(?:associated\s+with|superior|more\s+effective|better|greater)\b"
+    r"|\bfailed\s+to\s+(?:show|demonstrate|improve|reduce|separate|reach)\b",
     re.IGNORECASE,
 )
 

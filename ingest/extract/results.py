@@ -82,9 +82,13 @@ def methods(sentence: str) -> bool:
     return bool(_METHODS.search(sentence)) and not _P.search(sentence)
 
 
+_HARMS = re.compile(r"\b(?:adverse|side[-\s]effects?|dissociati\w*|drowsiness|nausea|dizziness|vomiting|headache)\b", re.IGNORECASE)
+
+
 def not_a_result(sentence: str) -> bool:
-    """Methods, background (what is known, what others found) or a question: no result of this study."""
-    return methods(sentence) or bool(_BACKGROUND.search(sentence)) or sentence.rstrip().endswith("?")
+    """Methods, background (what is known, what others found), a question, or harms (which have findings of their
+    own, never the primary result of efficacy): no primary result of this study."""
+    return methods(sentence) or bool(_BACKGROUND.search(sentence) or _HARMS.search(sentence)) or sentence.rstrip().endswith("?")
 
 
 def _number(token: str) -> float:
