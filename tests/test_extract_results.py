@@ -110,3 +110,32 @@ def test_a_negated_association_is_no_difference_not_a_benefit():
 def test_a_sentence_about_adverse_effects_is_not_the_primary_result():
     assert result("Ketamine caused significantly more dissociation and drowsiness than midazolam (p = 0.02).") is None
     assert result("Ketamine was a safe, tolerable and effective treatment.").direction == "benefit"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The purpose of this study is to assess the efficacy of intranasal esketamine in delaying relapse of "
+        "depressive symptoms in participants in stable remission.",
+        "Objective: The aim of this trial was to determine whether ketamine reduces suicidal ideation.",
+        "We hypothesized that ketamine would improve response rates.",
+    ],
+)
+def test_a_statement_of_aims_is_not_a_result(sentence):
+    assert result(sentence) is None
+
+
+def test_a_registration_summary_gives_no_findings():
+    """What a registered trial plans to show is not what it found: the real ClinicalTrials.gov record of SUSTAIN-1."""
+    from pathlib import Path
+
+    from ingest.extract.build import build_study
+    from ingest.known import KnownStudies
+    from ingest.parsers import ctgov
+    from kb.vocab import load
+
+    path = Path(__file__).parent / "data" / "realworld" / "ctgov_NCT02493868.json"
+    (record,) = list(ctgov.parse(path, path.read_bytes()))
+    assert "purpose of this study" in record.abstract.lower()
+    study = build_study(record, str(path), load(), KnownStudies())
+    assert study.nct == "NCT02493868" and study.findings == ()

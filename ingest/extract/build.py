@@ -115,7 +115,8 @@ def build_study(p: ParsedStudy, path: str, vocab: Vocabulary, known: KnownStudie
         keywords=p.keywords,
         publication_types=p.publication_types,
         results_publications=results,
-        findings=with_primary(findings(p, vocab, in_abstract), primary_result(p.abstract, p.abstract_sections)),
+        # a registration's summary states what the trial plans to show, never what it found
+        findings=() if registration else with_primary(findings(p, vocab, in_abstract), primary_result(p.abstract, p.abstract_sections)),
         verified=False,
         note=note,
         provenance=Provenance(section=f"line {p.line}" if p.line else None, agent=AGENT),

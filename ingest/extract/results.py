@@ -63,7 +63,9 @@ _BETWEEN_EFFECT_AND_CI = re.compile(r"[\s,;:(\[]*\Z")
 _METHODS = re.compile(
     r"\b(?:(?:was|were|is|are)\s+defined|defined\s+as|we\s+defined|(?:were|was)\s+(?:then\s+)?randomi[sz]ed\s+to|"
     r"(?:were|was)\s+(?:also\s+)?(?:administered|assessed|measured|evaluated|examined|recorded|collected)\b|"
-    r"we\s+(?:focus|examine|assess|measure|analy[sz]e|evaluate|compare)\w*|maximum\s+of|inclusion\s+criteria)",
+    r"we\s+(?:focus|examine|assess|measure|analy[sz]e|evaluate|compare)\w*|maximum\s+of|inclusion\s+criteria|"
+    r"(?:purpose|aim|objective|goal)s?\b[^.;]{0,60}?\b(?:is|was|are|were)\s+to\b|we\s+(?:aim(?:ed)?|sought|hypothesi[sz]ed|will)\b|"
+    r"this\s+(?:study|trial)\s+(?:will|aims|aimed|sought))",
     re.IGNORECASE,
 )
 
