@@ -98,3 +98,19 @@ def test_real_pubmed_record(vocab):
 def test_designs_named_most_specific_first(vocab):
     named = designs_named("a systematic review and meta-analysis of randomized trials", vocab)
     assert named[:3] == [design("meta-analysis"), design("systematic-review"), design("rct")]
+
+
+def test_a_trial_the_authors_call_for_is_not_the_design_of_theirs():
+    """From a real open-label abstract (tests/data/abstract_eval file 14): its closing call for randomized trials
+    once made it a randomized trial (evidence level 2 instead of 3)."""
+    from ingest.extract.design import design_for
+    from ingest.parsers.record import ParsedStudy
+    from kb.vocab import load
+
+    vocab = load()
+    abstract = ("Sixteen participants received four ketamine infusions followed by ten sessions of cognitive behavioral "
+                "therapy in an open-label pilot. Well-powered randomized controlled trials are warranted to further "
+                "investigate this treatment combination.")  # fmt: skip
+    assert vocab.label(design_for(ParsedStudy(title="Ketamine and CBT", abstract=abstract), vocab)) == "open-label trial"
+    rct = "Patients were randomized to ketamine or midazolam; a stable antidepressant dose was required."
+    assert vocab.label(design_for(ParsedStudy(title="Ketamine", abstract=rct), vocab)) == "randomized controlled trial"

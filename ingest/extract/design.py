@@ -91,17 +91,37 @@ def design_for(parsed: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] |
         if _METHODS.search(label) and at >= 0:
             parts.append((start + at, start + at + len(text)))
     parts.append((start, start + len(parsed.abstract)))
-    whole = f"{parsed.title}\n{parsed.abstract}"
+    whole = _without_recommendations(f"{parsed.title}\n{parsed.abstract}")
     if mentions is None:
         mentions = matcher(vocab).find(whole, ["design"])
     for a, b in parts:
-        iris = [m.iri for m in mentions if m.scheme == "design" and not m.negated and a <= m.start and m.end <= b]
+        iris = [m.iri for m in mentions if m.scheme == "design" and not m.negated and a <= m.start and m.end <= b
+                and whole[m.start : m.end].strip()]  # fmt: skip
         found = designs_named(whole[a:b], vocab, iris)
         if found:
             return found[0]
     if any(_UNCONTROLLED_TRIAL.match(t.strip()) for t in parsed.publication_types):
         return _iri(vocab, "open-label trial")
     return _iri(vocab, NOT_STATED)
+
+
+# "Randomized trials are warranted": what the authors call for next, not what they did
+_RECOMMENDATION = re.compile(
+    r"\b(?:(?:are|is|be)\s+(?:still\s+)?(?:warranted|needed|required\s+to|necessary\s+to)|future|"
+    r"further\s+(?:studies|research|trials|investigation)|should\s+be\s+(?:conducted|performed|done|tested|explored)|"
+    r"larger\s+(?:\w+\s+)?(?:trials|studies|samples))\b",
+    re.IGNORECASE,
+)
+
+
+def _without_recommendations(text: str) -> str:
+    """`text` with each sentence that calls for future work blanked out (same length, so offsets still hold)."""
+    from . import sentences
+
+    for a, b in sentences.spans(text):
+        if _RECOMMENDATION.search(text, a, b):
+            text = text[:a] + " " * (b - a) + text[b:]
+    return text
 
 
 def designs_named(text: str, vocab: Vocabulary, iris: list[str] | None = None) -> list[str]:
