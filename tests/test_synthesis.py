@@ -227,3 +227,17 @@ def test_the_search_page_shows_outcomes_at_a_glance(client):
     assert "Table view of these numbers" in page
     full = client.get("/synthesis", query_string={"q": "esketamine depression"}).get_data(as_text=True)
     assert full.count('<figure class="forest"') == len(client.get("/api/synthesis?q=esketamine+depression").get_json()["groups"])
+
+
+def test_the_page_without_a_question_asks_for_one(client):
+    """Reached from a bookmark or the address bar: a form and examples, not a 400 that names the API."""
+    from bs4 import BeautifulSoup
+
+    r = client.get("/synthesis")
+    assert r.status_code == 200
+    page = BeautifulSoup(r.get_data(as_text=True), "html.parser")
+    form = page.select_one("form[action='/synthesis']")
+    assert form is not None and form.select_one("input[name=q]") is not None and page.find("label", attrs={"for": "synthesis-q"})
+    example = page.select_one("a[href^='/synthesis?q=']")["href"]
+    assert client.get(example).status_code == 200
+    assert client.get("/api/synthesis").status_code == 400  # the API still says what it needs

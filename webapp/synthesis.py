@@ -32,6 +32,8 @@ def api_synthesis():
 
 @bp.get("/synthesis")
 def synthesis_page():
+    if not request.args.get("q", "").strip():  # a person who came without a question gets a form, not an error
+        return render_template("pages/synthesis_ask.html")
     q = _query()
     doc = for_query(get_kb(), q)
     plots = [forest_svg(g, f"forest-{i}") for i, g in enumerate(doc["groups"])]
