@@ -38,6 +38,8 @@ from typing import Any
 from kb.errors import KBError, Unavailable
 
 MIB = 1024 * 1024
+READY = b"ready\n"  # the executor's first line, once its imports are done
+STARTUP_TIMEOUT = 30.0
 THREAD_SLACK = 256 * MIB
 
 
@@ -85,7 +87,21 @@ class Executor:
         self.lock = threading.Lock()  # one query at a time through this process's pipe
 
     def _start(self) -> subprocess.Popen:
+        """A new executor, once it says it is ready: its start (an interpreter, rdflib, pyoxigraph; over a second on
+        a busy machine) must not count against the first query's time limit."""
         env = {**os.environ, "RUST_BACKTRACE": "0", "MALLOC_ARENA_MAX": "2", "KAPKB_EXECUTOR_MEMORY_MB": str(self.memory_mb)}
+        proc = self._spawn(env)
+        try:
+            ready = _Reply(proc.stdout.fileno(), time.monotonic() + STARTUP_TIMEOUT).line()
+        except (TimeoutError, EOFError, ValueError, OSError):
+            ready = b""
+        if ready != READY:
+            self.proc = proc
+            self.kill()
+            raise Unavailable("the SPARQL executor did not start; try the query again")
+        return proc
+
+    def _spawn(self, env: dict) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "kb.sparql_pool"],
             stdin=subprocess.PIPE,
@@ -254,6 +270,8 @@ def _serve() -> None:  # pragma: no cover - runs in the executor process; tests 
     os.nice(10)  # searches and pages come first on a busy machine
     budget = int(os.environ.get("KAPKB_EXECUTOR_MEMORY_MB", "512")) * MIB
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(READY)
+    stdout.flush()
     opened: tuple[str | None, Any] = (None, None)
     for line in stdin:
         request = json.loads(line)
