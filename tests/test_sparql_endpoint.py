@@ -428,18 +428,25 @@ def _executors(server: int) -> list[int]:
 
 def test_an_overrun_is_stopped_in_its_executor_and_the_worker_serves_on(kb_settings, tmp_path):
     log = tmp_path / "gunicorn.log"
-    env = {"KAPKB_DATA": str(kb_settings.data), "KAPKB_SPARQL_TIMEOUT": "0.3"}
+    # 1 s: the overrun (about 20 s of work) is stopped all the same, and a fresh executor's first real query on a
+    # busy machine has room. At 0.3 s the next query got 503 in 2 of 5 clean-clone CI runs; its message was not
+    # kept, so the failure now says it
+    env = {"KAPKB_DATA": str(kb_settings.data), "KAPKB_SPARQL_TIMEOUT": "1"}
     with gunicorn_server(env, workers=1, log=log) as (url, server):
         request = urllib.request.Request(f"{url}/sparql", data=urlencode({"query": slow_query(400)}).encode(), headers={"Accept": JSON})
         started = time.perf_counter()
         with pytest.raises(urllib.error.HTTPError) as overrun:
             urllib.request.urlopen(request, timeout=30)
         assert overrun.value.code == 503 and time.perf_counter() - started < 5
-        assert "longer than 0.3 s" in json.loads(overrun.value.read())["error"]["message"]
+        assert "longer than 1 s" in json.loads(overrun.value.read())["error"]["message"]
         overrun.value.close()
         assert _executors(server.pid) == []  # the runaway query died with its executor, at once
-        with urllib.request.urlopen(f"{url}/sparql?" + urlencode({"query": STUDIES_BY_YEAR}), timeout=10) as ok:
-            assert ok.status == 200  # a fresh executor answers
+        try:
+            with urllib.request.urlopen(f"{url}/sparql?" + urlencode({"query": STUDIES_BY_YEAR}), timeout=10) as ok:
+                assert ok.status == 200  # a fresh executor answers
+        except urllib.error.HTTPError as e:
+            with e:
+                pytest.fail(f"the next query got {e.code}: {e.read().decode('utf-8', 'replace')}")
         assert len(_executors(server.pid)) == 1  # … and it is found where the killed one was looked for
         assert log.read_text().count("Booting worker") == 1  # the web worker itself never stopped
 
