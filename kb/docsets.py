@@ -63,6 +63,14 @@ def _column(reader, name: str, size: int) -> list:
     return values
 
 
+def remember(table: dict, key, value, most: int) -> None:
+    """Keep `value` in a per-version cache of at most `most` entries, emptied when full: the entries are cheap to
+    rebuild and a version lives minutes to days, so no eviction order is worth its bookkeeping."""
+    if len(table) >= most:
+        table.clear()
+    table[key] = value
+
+
 def _word_counts(reader, fieldname: str) -> dict[str, int]:
     """Each term of `fieldname` with the number of documents using it, read segment by segment: a multi-segment
     reader merges every term's info across segments, five times slower, and this runs at every publish."""
@@ -140,9 +148,7 @@ class DocSets:
                 chunks.append(np.fromiter(m.all_ids(), dtype=np.int64) + offset)
         bits = array_bitmap(chunks, self.size) & self.live
         with self._postings_lock:
-            if len(self._postings) >= self.POSTINGS_CACHED:
-                self._postings.clear()
-            self._postings[key] = bits
+            remember(self._postings, key, bits, self.POSTINGS_CACHED)
         return bits
 
     def range(self, fieldname: str, low: int | None, high: int | None) -> int:

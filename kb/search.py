@@ -25,7 +25,7 @@ from whoosh import query as wq
 from whoosh.qparser import MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin
 
-from kb.docsets import DocSets, bitmap, members
+from kb.docsets import DocSets, bitmap, members, remember
 from kb.findings import denominators, lead_findings, primary_finding, safety_findings
 from kb.index import stored_record
 from kb.links import study_links
@@ -445,9 +445,7 @@ def _card(kb, found: Found, docnum: int) -> dict:
     card = cards.get(docnum)
     if card is None:
         card = result_card(kb, stored_record(found.searcher, docnum))
-        if len(cards) >= CARDS_CACHED:
-            cards.clear()
-        cards[docnum] = card
+        remember(cards, docnum, card, CARDS_CACHED)
     return card
 
 

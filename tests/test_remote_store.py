@@ -272,9 +272,11 @@ PAGES = ["/", "/healthz", "/search?q=PTSD", "/api/search?q=PTSD+%2B+IV", "/studi
          "/export?format=ris&q=PTSD", "/no/such/page", "/api/openapi.json"]  # fmt: skip
 
 
-def _get(url: str) -> bytes:
+def _fetch(url: str, fields: dict[str, str] | None = None) -> bytes:
+    """The body of a GET (or, with `fields`, a form POST), whatever its status."""
+    request = urllib.request.Request(url, data=urlencode(fields).encode() if fields else None)
     try:
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with urllib.request.urlopen(request, timeout=60) as r:
             return r.read()
     except urllib.error.HTTPError as e:
         with e:
@@ -326,8 +328,8 @@ def test_credentials_never_reach_output_logs_files_or_dumps(runner, tmp_path, ca
         with gunicorn_server(env, log=log) as (web, _):
             names = ["kapkb.ttl.gz", "kapkb.nq.gz", "kapkb.jsonld.gz"]
             for page in PAGES + [f"/download/{n}" for n in names]:
-                seen[page] = _get(web + page)
-            seen["POST /api/check"] = _get_post(f"{web}/api/check", {"text": "Ketamine helped PTSD (Feder 2014)."})
+                seen[page] = _fetch(web + page)
+            seen["POST /api/check"] = _fetch(f"{web}/api/check", {"text": "Ketamine helped PTSD (Feder 2014)."})
         assert all(seen[f"/download/{n}"][:2] == b"\x1f\x8b" for n in names)  # the dumps themselves, gzipped
     gone = run(runner, settings, "ingest", str(DATA / "sample.nbib"))
     assert gone.exit_code == 2 and "unreachable" in gone.output
@@ -343,13 +345,3 @@ def test_credentials_never_reach_output_logs_files_or_dumps(runner, tmp_path, ca
     assert all(b"dakwar2019" in seen[f"/download/{n} (unzipped)"] for n in names)
     leaks = [name for name, body in seen.items() if secret in body or wrong in body or quote(VIRTUOSO_PASSWORD).encode() in body]
     assert not leaks, leaks
-
-
-def _get_post(url: str, fields: dict[str, str]) -> bytes:
-    request = urllib.request.Request(url, data=urlencode(fields).encode())
-    try:
-        with urllib.request.urlopen(request, timeout=60) as r:
-            return r.read()
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.read()

@@ -57,6 +57,17 @@ def _slow_clients(url: str, count: int, stop: threading.Event) -> list[socket.so
     return socks
 
 
+def _post_query(url: str, query: str, timeout: float) -> int:
+    """The status of one SPARQL query POSTed to the server at `url`."""
+    request = urllib.request.Request(f"{url}/sparql", data=urlencode({"query": query}).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        e.close()
+        return e.code
+
+
 def test_healthz_stays_fast_with_64_slow_connections_open(kb_settings):
     with gunicorn_server({"KAPKB_DATA": str(kb_settings.data)}, workers=2) as (url, _):
         baseline = _latencies(f"{url}/healthz", 10)
@@ -79,16 +90,7 @@ def test_runaway_sparql_leaves_search_answering(kb_settings):
     with gunicorn_server(env, workers=2) as (url, _):
         statuses: list[int] = []
 
-        def runaway() -> None:
-            request = urllib.request.Request(f"{url}/sparql", data=urlencode({"query": slow_query(900)}).encode())
-            try:
-                with urllib.request.urlopen(request, timeout=30) as r:
-                    statuses.append(r.status)
-            except urllib.error.HTTPError as e:
-                statuses.append(e.code)
-                e.close()
-
-        threads = [threading.Thread(target=runaway) for _ in range(8)]
+        threads = [threading.Thread(target=lambda: statuses.append(_post_query(url, slow_query(900), 30))) for _ in range(8)]
         for t in threads:
             t.start()
         time.sleep(0.5)
@@ -112,13 +114,7 @@ def test_a_query_that_is_slow_to_parse_does_not_hold_the_web_worker(kb_settings)
         def heavy(i: int) -> None:
             values = " ".join(str(i * 10_000 + j) for j in range(1_500))
             query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} }}"
-            request = urllib.request.Request(f"{url}/sparql", data=urlencode({"query": query}).encode())
-            try:
-                with urllib.request.urlopen(request, timeout=60) as r:
-                    statuses.append(r.status)
-            except urllib.error.HTTPError as e:
-                statuses.append(e.code)
-                e.close()
+            statuses.append(_post_query(url, query, 60))
 
         threads = [threading.Thread(target=heavy, args=(i,)) for i in range(4)]
         for t in threads:

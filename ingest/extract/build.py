@@ -19,12 +19,12 @@ from kb.vocab import Vocabulary
 
 from ..known import KnownStudies, acronyms, family_name, fold_name
 from ..parsers.record import ParsedArticle, ParsedStudy, Problem
-from . import numbers, results, sentences
+from . import numbers, sentences
 from .check import check_claims
 from .claims import AGENT, extract_claims
 from .concepts import Mention, matcher, null_result
 from .design import article_design, design_for, is_registration
-from .results import primary_result
+from .results import methods, primary_result
 
 GAP_NOTE = "completed; no results publication linked"
 _RESULTS = re.compile(r"result|finding|outcome", re.IGNORECASE)
@@ -201,7 +201,7 @@ def findings(p: ParsedStudy, vocab: Vocabulary, mentions: list[Mention] | None =
             local = [x for x in local_mentions if a <= x.start and x.end <= b and not x.negated]
             shifted = [x.shifted(a) for x in local]
             percents = [q for q in numbers.percentages(sentence, shifted) if not numbers.is_bound(sentence, q.start, q.end)]
-            if not percents or results.methods(sentence):
+            if not percents or methods(sentence):
                 continue
             first = next((q for q in percents if q.measure), percents[0])
             instrument = next((x.iri for x in local if x.scheme == "instrument"), None)

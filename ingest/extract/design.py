@@ -27,6 +27,7 @@ from kb.namespaces import concept_iri
 from kb.vocab import Vocabulary
 
 from ..parsers.record import ParsedStudy
+from . import sentences
 from .concepts import Mention, matcher
 
 # Most specific first: when a text names several designs, the first of these wins.
@@ -116,8 +117,6 @@ _RECOMMENDATION = re.compile(
 
 def _without_recommendations(text: str) -> str:
     """`text` with each sentence that calls for future work blanked out (same length, so offsets still hold)."""
-    from . import sentences
-
     for a, b in sentences.spans(text):
         if _RECOMMENDATION.search(text, a, b):
             text = text[:a] + " " * (b - a) + text[b:]

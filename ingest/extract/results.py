@@ -33,7 +33,8 @@ _BENEFIT = re.compile(
     r"responded|remitted|remission|response\s+rates?)\b",
     re.IGNORECASE,
 )
-_NUM = r"([-−–]?\d+(?:\.\d+)?)"  # a minus may be written −, as abstracts often do
+_SIGNED = r"[-−–]?\d+(?:\.\d+)?"  # a minus may be written −, as abstracts often do
+_NUM = rf"({_SIGNED})"
 _CI = re.compile(
     rf"(?:9[05]\s*%\s*(?:CI|confidence\s+intervals?)(?:\s*\(CI\))?\s*[:=,]?\s*\[?\(?|\[\s*){_NUM}\s*(?:to|,|–|—|-(?=\s)|\s-\s|;)\s*{_NUM}",
     re.IGNORECASE,
@@ -46,7 +47,7 @@ _EFFECT = re.compile(
     r"|(?i:\b(?P<name>odds\s+ratio|hazard\s+ratio|risk\s+ratio|relative\s+risk|standardi[sz]ed\s+mean\s+difference|"
     r"mean\s+difference|effect\s+size|cohen[’']?s\s+d|hedges[’']?\s+g))"
     r"|\b(?P<letter>[dg])(?=\s*[=:]))"
-    r"\s*(?i:of|was|were|=|:)?\s*(?P<value>[-−–]?\d+(?:\.\d+)?)"
+    rf"\s*(?i:of|was|were|=|:)?\s*(?P<value>{_SIGNED})"
 )
 _MEASURES = {  # what the label names: (measure concept slug, unit shown beside the value)
     "or": ("odds-ratio", "OR"), "aor": ("odds-ratio", "OR"), "odds ratio": ("odds-ratio", "OR"),
@@ -95,8 +96,6 @@ def not_a_result(sentence: str) -> bool:
 
 def _number(token: str) -> float:
     return float(token.replace("−", "-").replace("–", "-"))
-
-
 
 
 _SIGNIFICANT = re.compile(r"\bsignificant(?:ly)?\b|\bp\s*[<≤]\s*0?\.0[0-5]", re.IGNORECASE)
